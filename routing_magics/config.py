@@ -1,0 +1,66 @@
+"""Settings from the environment; `%config RouteMagics.<trait>` overrides them (see magics.py)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+DEFAULT_BASE_URL = "https://api.routing.run/v1"
+DEFAULT_FALLBACK_URL = "https://ai.routing.sh/v1"
+#: The key the extension sends to its own emulator; never a real credential.
+EMULATOR_KEY = "rk_emulator"
+#: Tokens a second for the emulator the extension starts: a real model's pace, so demos stream.
+DEMO_TOKEN_RATE = 150.0
+
+ENV_KEY = "ROUTING_RUN_API_KEY"
+ENV_BASE_URL = "ROUTING_RUN_BASE_URL"
+ENV_FALLBACK_URL = "ROUTING_RUN_FALLBACK_BASE_URL"
+ENV_OFFLINE = "ROUTING_MAGICS_OFFLINE"
+ENV_USAGE_DB = "ROUTING_MAGICS_USAGE_DB"
+ENV_EMULATOR_RATE = "ROUTING_MAGICS_EMULATOR_TOKEN_RATE"
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Effective settings of one notebook. The key is kept out of repr."""
+
+    api_key: str | None = field(default=None, repr=False)
+    base_url: str = DEFAULT_BASE_URL
+    fallback_base_url: str | None = DEFAULT_FALLBACK_URL
+    offline: bool = False
+    usage_db: str = ""
+    emulator_token_rate: float | None = DEMO_TOKEN_RATE
+
+    @property
+    def use_emulator(self) -> bool:
+        return self.offline or not self.api_key
+
+    def describe(self) -> dict[str, str]:
+        """What `%route config` shows: every setting, the key only as set/unset."""
+        return {
+            "api key": "set" if self.api_key else "unset",
+            "base URL": self.base_url,
+            "fallback base URL": self.fallback_base_url or "(disabled)",
+            "offline emulator": "on" if self.use_emulator else "off",
+            "usage ledger": self.usage_db,
+        }
+
+
+def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
+    """Read the ROUTING_* environment variables; unset ones keep the documented defaults."""
+    env = os.environ if env is None else env
+    fallback = env.get(ENV_FALLBACK_URL, DEFAULT_FALLBACK_URL)
+    rate = env.get(ENV_EMULATOR_RATE, "").strip()
+    return Settings(
+        api_key=env.get(ENV_KEY) or None,
+        base_url=env.get(ENV_BASE_URL) or DEFAULT_BASE_URL,
+        fallback_base_url=fallback or None,
+        offline=_truthy(env.get(ENV_OFFLINE)),
+        usage_db=env.get(ENV_USAGE_DB, ""),
+        emulator_token_rate=(float(rate) or None) if rate else DEMO_TOKEN_RATE,
+    )

@@ -1,0 +1,295 @@
+"""The HTTP handler: routing.run's endpoints, auth, plain-text errors, streamed completions."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import sys
+import time
+import traceback
+import uuid
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..catalog import BUILTIN_ROUTES
+from .answers import compose_answer, prompt_tokens
+from .control import PREFIX, handle_control
+from .emission import Emission, plan_emission
+from .faults import MIDSTREAM_ERROR_TEXT, Fault
+from .state import EmulatorState, RecordedRequest, recordable_headers
+from .streaming import ClientGone, DropConnection, EventStream
+from .wire import (
+    ChatRequest,
+    RequestError,
+    ResponseMeta,
+    model_detail,
+    models_list,
+    parse_chat_request,
+    usage_body,
+    usage_report,
+)
+
+ROUTES = {route.id: route for route in BUILTIN_ROUTES}
+MISSING_KEY = "Missing API key: send X-API-Key: rk_… or Authorization: Bearer rk_…"
+INVALID_KEY = "Invalid API key: routing.run keys start with rk_"
+
+
+def _decode(raw: bytes) -> Any:
+    try:
+        return json.loads(raw) if raw.strip() else None
+    except ValueError:
+        return None
+
+
+class EmulatorHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "routing-run-emulator"
+    sys_version = ""
+    _responded = False
+
+    @property
+    def state(self) -> EmulatorState:
+        state = getattr(self.server, "state", None)
+        assert isinstance(state, EmulatorState)
+        return state
+
+    def setup(self) -> None:
+        super().setup()
+        # Each SSE event must leave at once; without this, Nagle plus delayed ACKs add ~40 ms
+        # between a response's headers and its body on keep-alive connections.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silent: nothing on stderr per request (and so nothing that could carry a key)."""
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
+    def _handle(self, method: str) -> None:
+        started = time.monotonic()
+        self._responded = False
+        try:
+            raw = self._read_body()
+            path = urlsplit(self.path).path.rstrip("/") or "/"
+            if path.startswith(PREFIX.rstrip("/")):
+                self._send_json(*handle_control(self.state, method, path, raw))
+                return
+            headers = recordable_headers(list(self.headers.items()))
+            self.state.record(RecordedRequest(method, path, _decode(raw), headers))
+            self._route(method, path, raw, started)
+        except (ClientGone, DropConnection, OSError):
+            self.close_connection = True  # client went away, or a drop fault: no more output
+        except Exception:
+            sys.stderr.write(traceback.format_exc())
+            if not self._responded:
+                with contextlib.suppress(ClientGone):
+                    self._send_text(500, "INTERNAL_ERROR", "Emulator error")
+            self.close_connection = True
+
+    def _read_body(self) -> bytes:
+        length = self.headers.get("Content-Length")
+        if length:
+            return self.rfile.read(int(length))
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self._read_chunked()
+        return b""
+
+    def _read_chunked(self) -> bytes:
+        parts: list[bytes] = []
+        while True:
+            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline().strip():
+                    pass  # trailers
+                return b"".join(parts)
+            parts.append(self.rfile.read(size))
+            self.rfile.readline()
+
+    def _route(self, method: str, path: str, raw: bytes, started: float) -> None:
+        if path == "/v1/chat/completions":
+            if method != "POST":
+                return self._send_text(405, "METHOD_NOT_ALLOWED", "Use POST")
+            return self._chat(raw, started)
+        if method == "GET" and path == "/v1/models":
+            return self._models()
+        if method == "GET" and path.startswith("/v1/models/"):
+            return self._model(path[len("/v1/models/") :])
+        if method == "GET" and path == "/v1/user/requests":
+            return self._user_requests()
+        self._send_text(404, "NOT_FOUND", f"Not found: {method} {path}")
+
+    # --- auth -------------------------------------------------------------------------------
+
+    def _credential(self) -> bool | None:
+        """None when no key was sent, else whether the key is an rk_ key."""
+        key = self.headers.get("X-API-Key")
+        if key is None:
+            scheme, _, value = self.headers.get("Authorization", "").partition(" ")
+            if not scheme:
+                return None
+            key = value if scheme.lower() == "bearer" else ""
+        key = key.strip()
+        return key.startswith("rk_") and len(key) > len("rk_")
+
+    def _refuse_auth(self) -> None:
+        message = MISSING_KEY if self._credential() is None else INVALID_KEY
+        self._send_text(401, "AUTHENTICATION_ERROR", message)
+
+    # --- endpoints --------------------------------------------------------------------------
+
+    def _models(self) -> None:
+        credential = self._credential()
+        if credential is False:
+            return self._refuse_auth()
+        plan = self.state.plan if credential else "free"
+        self._send_json(200, models_list(plan))
+
+    def _model(self, model: str) -> None:
+        if not self._credential():
+            return self._refuse_auth()
+        route = ROUTES.get(model)
+        if route is None:
+            return self._send_json(404, {"error": "Model not found"})
+        self._send_json(200, model_detail(route, self.state.plan))
+
+    def _user_requests(self) -> None:
+        if not self._credential():
+            return self._refuse_auth()
+        state = self.state
+        self._send_json(200, usage_report(state.plan, state.daily_limit, state.usage_counts()))
+
+    def _chat(self, raw: bytes, started: float) -> None:
+        if not self._credential():
+            return self._refuse_auth()
+        try:
+            body = json.loads(raw)
+        except ValueError as exc:
+            return self._send_text(400, "INVALID_REQUEST", f"Malformed JSON body: {exc}")
+        try:
+            request = parse_chat_request(body)
+        except RequestError as exc:
+            return self._send_text(400, exc.code, exc.message)
+        state = self.state
+        if not state.admit():
+            message = f"Daily request limit exceeded: {state.daily_limit} requests per day"
+            return self._send_text(429, "DAILY_REQUEST_LIMIT_EXCEEDED", message)
+        fault = state.faults.take()
+        if fault is not None and fault.is_error:
+            retry_after = fault.retry_after_header()
+            return self._send_text(fault.status, fault.kind, fault.message, retry_after)
+        self._answer(request, fault, started)
+
+    def _answer(self, request: ChatRequest, fault: Fault | None, started: float) -> None:
+        route = ROUTES.get(request.model)
+        if route is None:
+            message = f"Invalid model '{request.model[:200]}': not a routing.run route"
+            return self._send_text(400, "INVALID_MODEL", message + "; GET /v1/models lists them")
+        plan = self.state.plan
+        if not route.allowed_on(plan):
+            message = f"Model {route.id} is not available on the {plan.capitalize()} plan"
+            return self._send_text(
+                403, "MODEL_NOT_ALLOWED", f"{message}; it needs {route.plans_allowed()}"
+            )
+        answer = compose_answer(
+            request.messages, request.tools, request.tool_choice, reasoning=route.reasoning
+        )
+        emission = plan_emission(answer, request.max_tokens)
+        usage = usage_body(prompt_tokens(request.messages), emission.completion_tokens)
+        provider = route.providers[0] if route.providers else "routing.run"
+        meta = ResponseMeta(
+            f"chatcmpl_{uuid.uuid4().hex[:26]}",
+            int(time.time()),
+            route.id,
+            provider,
+            route.reasoning,
+        )
+        if fault is not None and fault.fires_before_headers(request.stream):
+            if fault.kind == "drop":
+                raise DropConnection
+            self._sleep(fault.seconds)
+            fault = None
+        if request.stream:
+            self._stream(meta, emission, fault, usage if request.include_usage else None)
+        else:
+            self._complete(meta, emission, fault, usage, started)
+
+    def _sleep(self, seconds: float) -> None:
+        """Sleep, but give up at once if the emulator stops."""
+        if seconds > 0 and self.state.stopping.wait(seconds):
+            raise ClientGone("emulator stopping")
+
+    def _complete(
+        self,
+        meta: ResponseMeta,
+        emission: Emission,
+        fault: Fault | None,
+        usage: dict[str, int],
+        started: float,
+    ) -> None:
+        if fault is not None and fault.kind == "midstream_error":
+            return self._send_text(502, "PROVIDER_ERROR", MIDSTREAM_ERROR_TEXT)
+        if fault is not None and fault.kind == "slow":
+            # A slow provider, unstreamed: the whole answer takes `seconds` per token.
+            self._sleep(fault.seconds * emission.completion_tokens)
+        latency_ms = int((time.monotonic() - started) * 1000)
+        self._send_json(200, meta.completion(emission, usage, latency_ms))
+
+    def _stream(
+        self,
+        meta: ResponseMeta,
+        emission: Emission,
+        fault: Fault | None,
+        usage: dict[str, int] | None,
+    ) -> None:
+        rate = self.state.token_rate
+        delay = 1.0 / rate if rate else 0.0
+        if fault is not None and fault.kind == "slow":
+            delay, fault = fault.seconds, None
+        self._responded = True
+        self.close_connection = True
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        EventStream(self._write, meta, delay, self.state.stopping).run(emission, fault, usage)
+
+    # --- output -----------------------------------------------------------------------------
+
+    def _write(self, data: bytes) -> None:
+        try:
+            self.wfile.write(data)
+            self.wfile.flush()
+        except OSError as exc:  # BrokenPipe, ConnectionReset, or the emulator closed it
+            raise ClientGone(str(exc)) from None
+
+    def _send(self, status: int, content_type: str, body: bytes, headers: dict[str, str]) -> None:
+        self._responded = True
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self._write(body)
+
+    def _send_text(
+        self, status: int, code: str, message: str, retry_after: str | None = None
+    ) -> None:
+        headers = {"X-Error-Code": code}
+        if retry_after is not None:
+            headers["Retry-After"] = retry_after
+        self._send(status, "text/plain; charset=utf-8", message.encode(), headers)
+
+    def _send_json(self, status: int, data: Any) -> None:
+        body = json.dumps(data, ensure_ascii=False).encode()
+        self._send(status, "application/json", body, {})

@@ -1,0 +1,177 @@
+"""The Emulator handle: a ThreadingHTTPServer on a daemon thread, plus its knobs and faults."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import sys
+import threading
+from http.server import ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+from .faults import Fault
+from .handler import EmulatorHandler
+from .state import EmulatorState, RecordedRequest
+
+
+class EmulatorHTTPServer(ThreadingHTTPServer):
+    """Tracks open connections so `stop()` can close idle keep-alive ones too."""
+
+    daemon_threads = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], state: EmulatorState) -> None:
+        super().__init__(address, EmulatorHandler)
+        self.state = state
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        with self._open_lock:
+            connections = list(self._open)
+        for connection in connections:
+            with contextlib.suppress(OSError):  # already closed by the client
+                connection.shutdown(socket.SHUT_RDWR)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Quiet for connections the client (or stop()) closed; a traceback otherwise."""
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
+
+
+class Emulator:
+    """An offline routing.run on loopback: `with Emulator() as emu: …emu.base_url…`."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        plan: str = "premium",
+        token_rate: float | None = None,
+        daily_limit: int = 1500,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self._state = EmulatorState(plan, token_rate, daily_limit)
+        self._server: EmulatorHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def __repr__(self) -> str:
+        where = self.base_url if self._server else "stopped"
+        return f"<Emulator {where} plan={self.plan}>"
+
+    def start(self) -> Emulator:
+        """Serve on a daemon thread; returns self."""
+        if self._server is not None:
+            raise RuntimeError("emulator already started")
+        self._state.stopping.clear()
+        self._server = EmulatorHTTPServer((self.host, self.port), self._state)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            args=(0.05,),  # poll interval: stop() returns within 50 ms
+            name=f"routing-emulator-{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close every connection (streams end, stalls wake)."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        self._state.stopping.set()
+        server.shutdown()
+        server.close_connections()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """E.g. 'http://127.0.0.1:8123/v1'."""
+        if self._server is None:
+            raise RuntimeError("emulator not started")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/v1"
+
+    @property
+    def plan(self) -> str:
+        return self._state.plan
+
+    @plan.setter
+    def plan(self, plan: str) -> None:
+        self._state.configure({"plan": plan})
+
+    @property
+    def token_rate(self) -> float | None:
+        """Tokens per second for streams; None streams as fast as the socket takes them."""
+        return self._state.token_rate
+
+    @token_rate.setter
+    def token_rate(self, rate: float | None) -> None:
+        self._state.configure({"token_rate": rate})
+
+    @property
+    def daily_limit(self) -> int:
+        return self._state.daily_limit
+
+    @daily_limit.setter
+    def daily_limit(self, limit: int) -> None:
+        self._state.configure({"daily_limit": limit})
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every /v1 request so far (control requests excluded), oldest first."""
+        return self._state.recorded()
+
+    @property
+    def faults(self) -> list[Fault]:
+        """Faults still queued."""
+        return self._state.faults.pending()
+
+    def inject(
+        self,
+        kind: str,
+        *,
+        times: int = 1,
+        after: int = 0,
+        seconds: float = 0.0,
+        retry_after: float | None = None,
+    ) -> None:
+        """Queue a fault for the next chat completion(s); see `faults` for the kinds."""
+        self._state.inject(Fault(kind, times, after, seconds, retry_after))
+
+    def clear_faults(self) -> None:
+        self._state.faults.clear()
+
+    def usage(self) -> tuple[int, int, int]:
+        """Chat requests counted (today, this hour, this minute)."""
+        return self._state.usage_counts()
+
+    def reset(self) -> None:
+        """Clear faults, recorded requests and usage counters; plan and rate stay as set."""
+        self._state.reset()

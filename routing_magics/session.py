@@ -1,0 +1,117 @@
+"""One notebook's state, shared by `%%route`, `%route` and the panel."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from . import errors
+from .catalog import DEFAULT_MODEL, Catalog
+from .config import EMULATOR_KEY, Settings
+from .prompt import ChatMemory
+
+if TYPE_CHECKING:
+    from .client import RoutingClient
+    from .emulator import Emulator
+    from .ledger import Ledger
+
+
+class Session:
+    """One notebook's state: settings, client, catalog, ledger, chat memory and default model."""
+
+    def __init__(self, settings: Settings, *, notebook: str) -> None:
+        self.settings = settings
+        self.notebook = notebook
+        self.catalog = Catalog()
+        self.memory = ChatMemory()
+        self.default_model = DEFAULT_MODEL
+        self.emulator: Emulator | None = None
+        self._client: RoutingClient | None = None
+        self._ledger: Ledger | None = None
+        self._lock = threading.Lock()
+        self.model_listeners: list[Callable[[str], None]] = []
+
+    @property
+    def offline(self) -> bool:
+        return self.settings.use_emulator
+
+    def start_emulator(self) -> str:
+        """Start the bundled emulator on a free loopback port; returns its base URL."""
+        from .emulator import Emulator
+
+        if self.emulator is None:
+            self.emulator = Emulator(token_rate=self.settings.emulator_token_rate).start()
+        return self.emulator.base_url
+
+    def configure(self, settings: Settings) -> None:
+        """Swap settings (e.g. after `%route key`); the client is rebuilt on next use."""
+        with self._lock:
+            self.settings = settings
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+
+    @property
+    def client(self) -> RoutingClient:
+        with self._lock:
+            if self._client is None:
+                self._client = self._make_client()
+            return self._client
+
+    def _make_client(self) -> RoutingClient:
+        from .client import RoutingClient
+
+        if self.offline:
+            # Offline, only a loopback fallback makes sense: a second emulator, for failover demos.
+            fallback = self.settings.fallback_base_url or ""
+            local = fallback.startswith(("http://127.0.0.1:", "http://localhost:"))
+            return RoutingClient(
+                EMULATOR_KEY, self.start_emulator(), fallback_base_url=fallback if local else None
+            )
+        s = self.settings
+        return RoutingClient(s.api_key, s.base_url, fallback_base_url=s.fallback_base_url)
+
+    @property
+    def ledger(self) -> Ledger:
+        from .ledger import Ledger, default_ledger_path
+
+        with self._lock:
+            if self._ledger is None:
+                self._ledger = Ledger(self.settings.usage_db or default_ledger_path())
+            return self._ledger
+
+    def use_model(self, model: str) -> str:
+        """Make `model` this notebook's default and tell the listeners (the panel's picker)."""
+        self.default_model = self.check_model(model)
+        for listener in list(self.model_listeners):
+            listener(self.default_model)
+        return self.default_model
+
+    def check_model(self, model: str | None) -> str:
+        """The model to call: the given id or the default; unknown ids fail before any request."""
+        model = model or self.default_model
+        if model in self.catalog:
+            return model
+        if not self.offline and not self.catalog.remote_loaded:
+            self.refresh_catalog()
+            if model in self.catalog:
+                return model
+        close = self.catalog.suggest(model)
+        hint = f"did you mean {', '.join(close)}?" if close else "run `%route models` for the list"
+        raise errors.ConfigurationError(f"unknown model {model!r}", hint=hint, code="INVALID_MODEL")
+
+    def refresh_catalog(self) -> None:
+        """Merge GET /models into the catalog; a failure leaves the built-in table as it is."""
+        with contextlib.suppress(errors.RoutingError):
+            self.catalog.merge(self.client.list_models())
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+        if self._ledger is not None:
+            self._ledger.close()
+        if self.emulator is not None:
+            self.emulator.stop()
+            self.emulator = None

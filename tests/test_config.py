@@ -1,0 +1,35 @@
+from routing_magics.config import DEFAULT_BASE_URL, DEFAULT_FALLBACK_URL, settings_from_env
+
+
+def test_defaults_with_empty_environment() -> None:
+    s = settings_from_env({})
+    assert s.api_key is None and s.use_emulator
+    assert s.base_url == DEFAULT_BASE_URL
+    assert s.fallback_base_url == DEFAULT_FALLBACK_URL
+
+
+def test_environment_overrides_and_empty_fallback_disables() -> None:
+    s = settings_from_env(
+        {
+            "ROUTING_RUN_API_KEY": "rk_test_secret",
+            "ROUTING_RUN_BASE_URL": "http://127.0.0.1:9/v1",
+            "ROUTING_RUN_FALLBACK_BASE_URL": "",
+            "ROUTING_MAGICS_USAGE_DB": "/tmp/u.sqlite",
+        }
+    )
+    assert s.api_key == "rk_test_secret" and not s.use_emulator
+    assert s.base_url == "http://127.0.0.1:9/v1"
+    assert s.fallback_base_url is None
+    assert s.usage_db == "/tmp/u.sqlite"
+
+
+def test_offline_flag_forces_emulator_even_with_key() -> None:
+    s = settings_from_env({"ROUTING_RUN_API_KEY": "rk_test_x", "ROUTING_MAGICS_OFFLINE": "1"})
+    assert s.use_emulator
+
+
+def test_key_never_in_repr_or_description() -> None:
+    s = settings_from_env({"ROUTING_RUN_API_KEY": "rk_test_secret"})
+    assert "rk_test_secret" not in repr(s)
+    assert "rk_test_secret" not in str(s.describe())
+    assert s.describe()["api key"] == "set"
