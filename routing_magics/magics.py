@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_cell_magic, magics_class
+from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from traitlets import Bool, Enum, Float, Int, Unicode, default, observe
 
@@ -119,6 +119,7 @@ class RouteMagics(Magics):
     @argument("--chat", action="store_true", help="Continue this notebook's conversation.")
     @argument("--no-stream", action="store_true", help="Wait for the whole answer.")
     @argument("--format", default="markdown", help="markdown | text | code | json.")
+    @no_var_expand  # {name} is ours to fill, once, with dataframes fitted (prompt.interpolate)
     @line_cell_magic
     def route(self, line: str, cell: str | None = None) -> Any:
         """Ask a routing.run model; the answer streams into the output as markdown.
@@ -152,7 +153,7 @@ class RouteMagics(Magics):
             raise UsageError(f"--format {args.format}: use one of {', '.join(FORMATS)}")
         options = RunOptions(
             model=args.model,
-            system=args.system,
+            system=_unquote(args.system),
             temperature=args.temperature,
             max_tokens=self.max_tokens if args.max_tokens is None else args.max_tokens,
             df=args.df,
@@ -209,6 +210,13 @@ class RouteMagics(Magics):
         self.session.configure(replace(self.session.settings, api_key=key))
         where = "the offline emulator (offline is on)" if self.offline else self.base_url
         print(f"Key set for this kernel; requests now go to {where}.")
+
+
+def _unquote(text: str | None) -> str | None:
+    """Drop one pair of outer quotes: magic_arguments splits like a shell but keeps them."""
+    if text and len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text
 
 
 def _kernel_id(shell: Any) -> str | None:
