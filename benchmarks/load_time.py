@@ -38,11 +38,13 @@ def one_run(env: dict[str, str]) -> dict[str, float]:
 
 def own_import_ms() -> float:
     """routing_magics' own cumulative import time from -X importtime (microseconds → ms)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     out = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", "import routing_magics"],
         capture_output=True,
         text=True,
         check=True,
+        env=env,
     )
     for line in out.stderr.splitlines():
         parts = [p.strip() for p in line.split("|")]
@@ -62,13 +64,21 @@ def main() -> None:
             "ROUTING_MAGICS_USAGE_DB": f"{tmp}/u.sqlite",
         }
         env.pop("ROUTING_RUN_API_KEY", None)
+        # Measure as an installed package runs: with bytecode cached (the first run writes it).
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        one_run(env)
         runs = [one_run(env) for _ in range(args.runs)]
+        online = {**env, "ROUTING_RUN_API_KEY": "rk_bench_key"}
+        online.pop("ROUTING_MAGICS_OFFLINE")
+        with_key = [one_run(online) for _ in range(args.runs)]
     ipy = statistics.median(r["import_ipython"] for r in runs)
     load = statistics.median(r["load_ext"] for r in runs)
+    keyed = statistics.median(r["load_ext"] for r in with_key)
     imports = statistics.median(own_import_ms() for _ in range(args.runs))
     print(f"runs: {args.runs} fresh interpreters (median)")
     print(f"import IPython:                 {ipy * 1000:7.1f} ms")
     print(f"%load_ext routing_magics:       {load * 1000:7.1f} ms  (offline: emulator included)")
+    print(f"%load_ext routing_magics:       {keyed * 1000:7.1f} ms  (with a key: no emulator)")
     print(f"import routing_magics (own):    {imports:7.1f} ms  (python -X importtime, cumulative)")
 
 

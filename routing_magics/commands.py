@@ -71,7 +71,7 @@ def cmd_use(magics: RouteMagics, rest: str) -> None:
 
 
 def cmd_usage(magics: RouteMagics, rest: str) -> None:
-    from .ledger import usage_table
+    from .usage_view import usage_table
 
     flags = set(rest.split())
     unknown = flags - {"--all", "--reset"}

@@ -122,6 +122,9 @@ class Stopped(RoutingError):
     default_code = "STOPPED"
     default_hint = "the partial answer is kept"
 
+    def __str__(self) -> str:
+        return f"{self.message} — {self.hint}" if self.hint else self.message
+
 
 ERROR_CLASSES: dict[str, type[APIError]] = {
     "INVALID_MODEL": InvalidModel,

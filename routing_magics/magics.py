@@ -245,7 +245,6 @@ def _warm_up() -> None:
 def load(ipython: Any) -> None:
     magics = RouteMagics(ipython)
     ipython.register_magics(magics)
-    threading.Thread(target=_warm_up, name="routing-magics-warm-up", daemon=True).start()
     if magics.session.offline:
         url = magics.session.start_emulator()
         why = "ROUTING_MAGICS_OFFLINE=1" if magics.offline else "no ROUTING_RUN_API_KEY"
@@ -254,6 +253,7 @@ def load(ipython: Any) -> None:
             "(`%route key` to use routing.run).",
             file=sys.stdout,
         )
+    threading.Thread(target=_warm_up, name="routing-magics-warm-up", daemon=True).start()
 
 
 def unload(ipython: Any) -> None:

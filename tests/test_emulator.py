@@ -542,3 +542,24 @@ def test_command_line_prints_the_url_and_serves() -> None:
     finally:
         process.terminate()
         assert process.wait(timeout=10) == 0
+
+
+def test_a_fault_spares_a_request_already_in_flight_when_it_was_queued(emu: Emulator) -> None:
+    """A straggler from an earlier scenario must not steal the next scenario's fault."""
+    import socket
+
+    body = json.dumps({"model": PLAIN, "messages": user("echo: early")}).encode()
+    head = (
+        f"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nX-API-Key: rk_test\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        "Connection: close\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", emu.port)) as early:
+        time.sleep(0.3)  # accepted by the server before the fault exists
+        emu.inject("PROVIDER_ERROR")
+        early.sendall(head + body)
+        reply = b""
+        while chunk := early.recv(65536):
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.0 200") or reply.startswith(b"HTTP/1.1 200")
+    assert ask(emu, "echo: late").status_code == 502  # the fault waited for a new request

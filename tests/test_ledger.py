@@ -1,4 +1,4 @@
-"""The usage ledger: totals, isolation, restarts, migrations, concurrent kernels, display."""
+"""The usage ledger: totals, isolation, restarts, migrations, concurrent kernels, keys, path."""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from routing_magics.ledger import (
     default_ledger_path,
     migrate,
     notebook_key,
-    usage_table,
 )
 
 if TYPE_CHECKING:
@@ -208,30 +207,3 @@ def test_default_ledger_path_honours_the_env_var(tmp_path: Path) -> None:
         data_dir / "routing_magics" / "usage.sqlite"
     )
     assert default_ledger_path({}).parts[-2:] == ("routing_magics", "usage.sqlite")
-
-
-def test_usage_table_escapes_model_ids_and_draws_bars() -> None:
-    hostile = "<script>alert(1)</script>"
-    totals = [
-        ModelTotals("route/alpha", 3, 1000, 200, 1200, 850.0, False, 0),
-        ModelTotals(hostile, 1, 500, 100, 600, 2500.0, True, 1),
-    ]
-
-    bundle = usage_table(totals, title="Usage for <b>a.ipynb</b>")
-
-    page = bundle["text/html"]
-    assert "<script" not in page and "<b>a.ipynb" not in page
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    assert "width:100.0%" in page and "width:50.0%" in page
-    text = bundle["text/plain"]
-    assert hostile in text and "route/alpha" in text
-    assert "1,200" in text and "850 ms" in text and "2.5 s" in text and "≈600" in text
-    alpha_line = next(line for line in text.splitlines() if line.startswith("route/alpha"))
-    hostile_line = next(line for line in text.splitlines() if line.startswith(hostile))
-    assert len(alpha_line) == len(hostile_line)  # columns line up
-
-
-def test_usage_table_with_no_requests() -> None:
-    bundle = usage_table([], title="Usage")
-    assert "no requests yet" in bundle["text/plain"]
-    assert "no requests yet" in bundle["text/html"]

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from routing_magics.live import PLACEHOLDER, BlockSplitter, LiveView, TextView
+from routing_magics.live import PLACEHOLDER, LiveView, TextView
 from routing_magics.render import FooterInfo, footer_text, markdown_to_html
 
 FOOTER = FooterInfo(
@@ -196,29 +196,6 @@ def test_parts_rebuild_the_answer_at_block_boundaries() -> None:
         for d in sink.displays[1:-1]
         if d.shown != EMPTY
     )
-
-
-def test_indented_continuations_and_fences_stay_in_one_part() -> None:
-    splitter = BlockSplitter(min_chars=1)
-    text = (
-        "1. step one\n\n   still step one\n\n    indented code\n\n"
-        "```\nfenced\n\n\nstill fenced\n```\n\nnext"
-    )
-    parts = [*splitter.feed(text), splitter.finish()]
-    assert parts == [
-        "1. step one\n\n   still step one\n\n    indented code\n\n",
-        "```\nfenced\n\n\nstill fenced\n```\n\n",
-        "next",
-    ]
-
-
-def test_a_part_is_frozen_only_once_the_next_block_has_begun() -> None:
-    splitter = BlockSplitter(min_chars=5)
-    assert splitter.feed("Hello world.\n\n") == []
-    assert splitter.feed("  ") == []  # indented: may be a continuation
-    assert splitter.feed("more\n\n") == []
-    assert splitter.feed("N") == ["Hello world.\n\n  more\n\n"]
-    assert splitter.finish() == "N"
 
 
 def test_outputs_read_placeholder_part_placeholder_part_footer() -> None:

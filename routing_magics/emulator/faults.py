@@ -20,6 +20,7 @@ argument pieces count as content tokens; reasoning tokens never do.
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
@@ -109,25 +110,32 @@ def fault_from_json(data: Any) -> Fault:
 
 
 class FaultQueue:
-    """Thread-safe FIFO of faults; `take()` hands out the head and counts one use."""
+    """Thread-safe FIFO of faults; `take()` hands out the head and counts one use.
+
+    A fault only hits requests that arrived after it was queued, so a straggler from an
+    earlier scenario (a request still in flight when its test ended) cannot steal it.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._queue: deque[Fault] = deque()
+        self._queue: deque[tuple[Fault, float]] = deque()
 
     def push(self, fault: Fault) -> None:
         with self._lock:
-            self._queue.append(fault)
+            self._queue.append((fault, time.monotonic()))
 
-    def take(self) -> Fault | None:
+    def take(self, arrived: float | None = None) -> Fault | None:
+        """The head fault for a request that arrived at `arrived` (monotonic clock)."""
         with self._lock:
             if not self._queue:
                 return None
-            head = self._queue[0]
+            head, queued = self._queue[0]
+            if arrived is not None and arrived < queued:
+                return None
             if head.times <= 1:
                 self._queue.popleft()
             else:
-                self._queue[0] = replace(head, times=head.times - 1)
+                self._queue[0] = (replace(head, times=head.times - 1), queued)
             return replace(head, times=1)
 
     def clear(self) -> None:
@@ -136,4 +144,4 @@ class FaultQueue:
 
     def pending(self) -> list[Fault]:
         with self._lock:
-            return list(self._queue)
+            return [fault for fault, _ in self._queue]

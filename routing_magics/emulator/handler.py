@@ -56,6 +56,10 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         return state
 
     def setup(self) -> None:
+        # When this connection's first request arrived: accepted then, however late the
+        # handler thread gets to run. Later keep-alive requests are stamped as they are read.
+        self.arrived = getattr(self.server, "accepted_at", {}).pop(self.request, time.monotonic())
+        self._requests_read = 0
         super().setup()
         # Each SSE event must leave at once; without this, Nagle plus delayed ACKs add ~40 ms
         # between a response's headers and its body on keep-alive connections.
@@ -63,6 +67,12 @@ class EmulatorHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silent: nothing on stderr per request (and so nothing that could carry a key)."""
+
+    def parse_request(self) -> bool:
+        self._requests_read += 1
+        if self._requests_read > 1:
+            self.arrived = time.monotonic()
+        return super().parse_request()
 
     def do_GET(self) -> None:
         self._handle("GET")
@@ -181,7 +191,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         if not state.admit():
             message = f"Daily request limit exceeded: {state.daily_limit} requests per day"
             return self._send_text(429, "DAILY_REQUEST_LIMIT_EXCEEDED", message)
-        fault = state.faults.take()
+        fault = state.faults.take(self.arrived)
         if fault is not None and fault.is_error:
             retry_after = fault.retry_after_header()
             return self._send_text(fault.status, fault.kind, fault.message, retry_after)

@@ -6,6 +6,7 @@ import contextlib
 import socket
 import sys
 import threading
+import time
 from http.server import ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -26,8 +27,10 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
         self.state = state
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
+        self.accepted_at: dict[Any, float] = {}
 
     def process_request(self, request: Any, client_address: Any) -> None:
+        self.accepted_at[request] = time.monotonic()
         with self._open_lock:
             self._open.add(request)
         super().process_request(request, client_address)
