@@ -99,14 +99,18 @@ def _account(magics: RouteMagics) -> str:
         info: Mapping[str, Any] = magics.session.client.user_requests()
     except errors.RoutingError:
         return ""
-    hour = info.get("requests_limit_this_hour")
-    hourly = f"; this hour {info.get('requests_used_this_hour')} used" + (
-        f", {info.get('requests_remaining_this_hour')} left" if hour else ""
-    )
+    hourly = f"; this hour {info.get('requests_used_this_hour')} used"
+    if info.get("requests_limit_this_hour"):  # 0 on plans without an hourly cap
+        hourly += f", {info.get('requests_remaining_this_hour')} left"
     return (
-        f"Account ({info.get('plan_tier', '?')} plan): today {info.get('requests_used_today')} "
-        f"requests used, {info.get('requests_remaining')} left{hourly}."
+        f"Account ({info.get('plan_tier', '?')} plan): today "
+        f"{_count(info.get('requests_used_today'), 'request')} used, "
+        f"{info.get('requests_remaining')} left{hourly}."
     )
+
+
+def _count(n: object, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def cmd_config(magics: RouteMagics, rest: str) -> None:

@@ -148,7 +148,7 @@ def table_answer(user: str, block: tables.DataBlock) -> Answer:
     described = ", ".join(columns) if columns else "the columns"
     thoughts = (
         f"The user asks “{quote(question)}” about {block.label.strip('`')}: "
-        f"{block.total_rows:,} rows × {block.total_columns} columns, {len(block.rows)} shown. "
+        f"{block.total_rows:,} rows × {block.total_columns} columns, {len(block.rows):,} shown. "
         f"I'll compute min, max and mean of {described} from the rows shown and say that the "
         "figures cover only those rows."
     )

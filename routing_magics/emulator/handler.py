@@ -189,7 +189,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             return self._send_text(400, exc.code, exc.message)
         state = self.state
         if not state.admit():
-            message = f"Daily request limit exceeded: {state.daily_limit} requests per day"
+            message = f"Daily request limit exceeded: {_requests(state.daily_limit)} per day"
             return self._send_text(429, "DAILY_REQUEST_LIMIT_EXCEEDED", message)
         fault = state.faults.take(self.arrived)
         if fault is not None and fault.is_error:
@@ -303,3 +303,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
     def _send_json(self, status: int, data: Any) -> None:
         body = json.dumps(data, ensure_ascii=False).encode()
         self._send(status, "application/json", body, {})
+
+
+def _requests(n: int) -> str:
+    return f"{n:,} request" + ("" if n == 1 else "s")

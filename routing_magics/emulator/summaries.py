@@ -74,6 +74,8 @@ def split_sentences(text: str) -> list[str]:
     """Sentences in order; list items and paragraph breaks also end a sentence."""
     sentences: list[str] = []
     for block in paragraphs(text):
+        if block.lstrip().startswith("#"):
+            continue  # a markdown heading is a title, not a sentence worth a bullet
         lines = [_LIST_MARK_RE.sub("", line).strip() for line in block.splitlines()]
         items = [line for line in lines if line]
         is_list = all(_LIST_MARK_RE.match(line) for line in block.splitlines() if line.strip())
