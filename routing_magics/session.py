@@ -31,6 +31,7 @@ class Session:
         self._client: RoutingClient | None = None
         self._ledger: Ledger | None = None
         self._lock = threading.Lock()
+        self._catalog_asked = False
         self.model_listeners: list[Callable[[str], None]] = []
 
     @property
@@ -94,7 +95,7 @@ class Session:
         model = model or self.default_model
         if model in self.catalog:
             return model
-        if not self.offline and not self.catalog.remote_loaded:
+        if not self.offline and not self._catalog_asked:
             self.refresh_catalog()
             if model in self.catalog:
                 return model
@@ -104,6 +105,7 @@ class Session:
 
     def refresh_catalog(self) -> None:
         """Merge GET /models into the catalog; a failure leaves the built-in table as it is."""
+        self._catalog_asked = True  # an unknown id asks the service once per session, not per cell
         with contextlib.suppress(errors.RoutingError):
             self.catalog.merge(self.client.list_models())
 

@@ -218,6 +218,7 @@ def test_panel_picks_routes_streams_and_stops(notebook: NotebookUI, page: Page, 
     send.click()
     wait_cell(page, panel, "s.answer.includes('Saturn') && !s.footer")
     assert stop.is_enabled()
+    shot("panel-streaming")
     wait_cell(page, panel, "s.footer")
     answer = read_cell(page, panel)["answer"]
     assert LAST_SENTENCE in answer
