@@ -65,6 +65,8 @@ class Catalog:
     def __init__(self, routes: Iterable[Route] = BUILTIN_ROUTES) -> None:
         self._routes: dict[str, Route] = {r.id: r for r in routes}
         self.remote_loaded = False
+        #: the ids GET /models listed: what this key may call
+        self.remote_ids: frozenset[str] = frozenset()
 
     def __contains__(self, model: object) -> bool:
         return model in self._routes
@@ -93,17 +95,30 @@ class Catalog:
 
     def merge(self, remote: Iterable[Mapping[str, Any]]) -> None:
         """Fold in GET /v1/models items: `limit.context` and `tier` win over the built-in table."""
+        listed: set[str] = set()
         for item in remote:
             model = item.get("id")
             if not isinstance(model, str) or item.get("capability", "chat") != "chat":
                 continue
-            limit = item.get("limit") or {}
+            limit = item.get("limit")
+            limit = limit if isinstance(limit, Mapping) else {}
             known = self._routes.get(model)
-            context = limit.get("context") or (known.context if known else FALLBACK_CONTEXT)
-            tier = item.get("tier") or (known.tier if known else "free")
+            context = _positive_int(limit.get("context")) or (
+                known.context if known else FALLBACK_CONTEXT
+            )
+            tier = item.get("tier") if isinstance(item.get("tier"), str) else None
+            tier = tier or (known.tier if known else "free")
             if known:
-                self._routes[model] = replace(known, context=int(context), tier=str(tier))
+                self._routes[model] = replace(known, context=context, tier=tier)
             else:
-                output = limit.get("output")
-                self._routes[model] = Route(model, int(context), False, str(tier), (), output)
-        self.remote_loaded = True
+                output = _positive_int(limit.get("output"))
+                self._routes[model] = Route(model, context, False, tier, (), output)
+            listed.add(model)
+        self.remote_loaded, self.remote_ids = True, frozenset(listed)
+
+
+def _positive_int(value: Any) -> int | None:
+    """A count from the service's JSON, or None for anything else ("128k", -1, null)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        return None
+    return int(value)

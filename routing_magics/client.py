@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,12 +17,11 @@ from typing import Any
 import httpx
 
 from . import __version__, errors
+from .config import DEFAULT_BASE_URL, DEFAULT_FALLBACK_URL
 from .events import Completion
 from .stream import ERROR_BODY_BYTES, ChatStream, ms_since, read_capped
 from .wire import api_error, build_body, completion_from_json, excerpt, parse_retry_after
 
-DEFAULT_BASE_URL = "https://api.routing.run/v1"
-DEFAULT_FALLBACK_URL = "https://ai.routing.sh/v1"
 _RETRYABLE_TRANSPORT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 _RETRYABLE_STATUS = (errors.RateLimited, errors.ProviderError, errors.ProviderTimeout)
 Messages = Sequence[Mapping[str, Any]]
@@ -30,12 +30,14 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Timeouts:
-    """Seconds; `read` is the longest silence allowed between two chunks of a stream."""
+    """Seconds. `read` is the longest silence allowed between two chunks of a stream;
+    `whole_answer` bounds an unstreamed answer, which sends nothing until it is complete."""
 
     connect: float = 10.0
     read: float = 120.0
     write: float = 30.0
     pool: float = 10.0
+    whole_answer: float = 600.0
 
 
 class RoutingClient:
@@ -53,14 +55,14 @@ class RoutingClient:
         user_agent: str = f"routing-magics/{__version__}",
         backoff_base: float = 0.5,
         retry_after_cap: float = 20.0,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.base_url = _checked_url(base_url)
         fallback = _checked_url(fallback_base_url) if fallback_base_url else None
         self.fallback_base_url = fallback if fallback != self.base_url else None
         self.timeouts, self.max_attempts = timeouts, max(1, max_attempts)
         self.backoff_base, self.retry_after_cap, self._sleep = backoff_base, retry_after_cap, sleep
-        self._key = api_key or None
+        self._key = _checked_key(api_key)
         headers = {"User-Agent": user_agent, **({"X-API-Key": self._key} if self._key else {})}
         t = timeouts
         # No keep-alive: every request gets its own socket, which ChatStream.close() can shut
@@ -127,23 +129,34 @@ class RoutingClient:
     def _open(
         self, method: str, path: str, body: dict[str, Any] | None = None, *,
         model: str | None = None, trace: Callable[[str, dict[str, Any]], None] | None = None,
-        stopped: Callable[[], bool] = lambda: False,
+        stop: threading.Event | None = None,
     ) -> tuple[httpx.Response, str]:  # fmt: skip
-        """Send with retries and failover; the first 2xx response (body unread) and its base."""
+        """Send with retries and failover; the first 2xx response (body unread) and its base.
+
+        Setting `stop` ends a wait between attempts at once (the error is raised as it is).
+        """
         streaming = bool(body and body.get("stream"))
+        # An unstreamed answer says nothing until it is whole: a read timeout then means the
+        # server is still generating (and billing), so it gets a longer one and no retry.
+        whole_answer = method == "POST" and not streaming
         headers = {"Accept": "text/event-stream" if streaming else "application/json"}
         base, extensions = self.base_url, ({"trace": trace} if trace else {})
+        t = self.timeouts
+        read = t.whole_answer if whole_answer else t.read
+        timeout = httpx.Timeout(connect=t.connect, read=read, write=t.write, pool=t.pool)
         for attempt in range(1, self.max_attempts + 1):
-            url = base + path
             request = self._http.build_request(
-                method, url, json=body, headers=headers, extensions=extensions
-            )
+                method, base + path, json=body, headers=headers, extensions=extensions,
+                timeout=timeout,
+            )  # fmt: skip
             cause: Exception | None = None
             try:
                 response = self._http.send(request, stream=True)
             except httpx.TransportError as exc:
-                error: errors.RoutingError = self._transport_error(exc, base)
-                cause, wait, retry = exc, None, isinstance(exc, _RETRYABLE_TRANSPORT)
+                error: errors.RoutingError = self._transport_error(exc, base, whole=whole_answer)
+                retry = isinstance(exc, _RETRYABLE_TRANSPORT)
+                retry = retry and not (whole_answer and isinstance(exc, httpx.ReadTimeout))
+                cause, wait = exc, None
             else:
                 if response.is_success:
                     return response, base
@@ -151,13 +164,24 @@ class RoutingClient:
                 wait = parse_retry_after(response.headers.get("Retry-After"))
                 retry = isinstance(error, _RETRYABLE_STATUS)
                 retry = retry and not isinstance(error, errors.DailyLimitExceeded)
-            if not retry or attempt == self.max_attempts or stopped():
+            if not retry or attempt == self.max_attempts or (stop and stop.is_set()):
                 raise error from cause
             delay = self._backoff(attempt, wait)
             log.info("%s from %s; attempt %d in %.2f s", error.code, base, attempt + 1, delay)
             base = self.fallback_base_url or base  # fail over, and stay there
-            self._sleep(delay)
+            if self._pause(delay, stop):
+                raise error from cause
         raise AssertionError("unreachable")
+
+    def _pause(self, seconds: float, stop: threading.Event | None) -> bool:
+        """Wait before the next attempt; True if `stop` was set meanwhile."""
+        if self._sleep is not None:  # tests inject a recorder
+            self._sleep(seconds)
+            return bool(stop and stop.is_set())
+        if stop is None:
+            time.sleep(seconds)
+            return False
+        return stop.wait(seconds)
 
     def _backoff(self, retry: int, retry_after: float | None) -> float:
         if retry_after is not None:
@@ -172,11 +196,12 @@ class RoutingClient:
         return api_error(response.status_code, code, body, model, base)
 
     def _transport_error(
-        self, exc: httpx.TransportError, base: str, partial_text: str = ""
+        self, exc: httpx.TransportError, base: str, partial_text: str = "", *, whole: bool = False
     ) -> errors.TransportError:
         cls: type[errors.TransportError] = errors.TransportError
         if isinstance(exc, httpx.ReadTimeout):
-            cls, message = errors.Timeout, f"{base} sent nothing for {self.timeouts.read:g} s"
+            quiet = self.timeouts.whole_answer if whole else self.timeouts.read
+            cls, message = errors.Timeout, f"{base} sent nothing for {quiet:g} s"
         elif isinstance(exc, httpx.ConnectTimeout):
             message = f"could not connect to {base} within {self.timeouts.connect:g} s"
         elif isinstance(exc, httpx.ConnectError):
@@ -193,6 +218,8 @@ class RoutingClient:
             raw = response.read()
         except httpx.TransportError as exc:
             raise self._transport_error(exc, base) from exc
+        except httpx.DecodingError as exc:
+            raise errors.ProtocolError(f"{base} sent a body that does not decode: {exc}") from exc
         finally:
             response.close()
         try:
@@ -216,3 +243,14 @@ def _checked_url(url: str) -> str:
         hint = f"e.g. {DEFAULT_BASE_URL}"
         raise errors.ConfigurationError(f"base URL {url!r} must start with http(s)://", hint=hint)
     return url.rstrip("/")
+
+
+def _checked_key(key: str | None) -> str | None:
+    """The key stripped; one that cannot be an HTTP header fails here, without echoing it."""
+    key = (key or "").strip() or None
+    if key is not None and not (key.isascii() and key.isprintable()):
+        raise errors.ConfigurationError(
+            "the API key holds spaces, line breaks or non-ASCII characters",
+            hint="copy the rk_… key again, exactly, into ROUTING_RUN_API_KEY or `%route key`",
+        )
+    return key

@@ -41,6 +41,8 @@ def cmd_models(magics: RouteMagics, rest: str) -> None:
     session = magics.session
     if not session.offline:
         session.refresh_catalog()
+    catalog = session.catalog
+    listed = catalog.remote_ids if catalog.remote_loaded else None
     rows = [
         (
             r.id,
@@ -49,7 +51,8 @@ def cmd_models(magics: RouteMagics, rest: str) -> None:
             r.tier_label,
             "*" if r.id == session.default_model else "",
         )
-        for r in session.catalog
+        for r in catalog
+        if listed is None or r.id in listed
     ]
     source = (
         "offline emulator"
@@ -80,6 +83,8 @@ def cmd_usage(magics: RouteMagics, rest: str) -> None:
             f"%route usage: unknown option {' '.join(sorted(unknown))}; use --all or --reset"
         )
     session = magics.session
+    if flags == {"--all", "--reset"}:
+        raise UsageError("%route usage --reset forgets this notebook's rows only; drop --all")
     if "--reset" in flags:
         gone = session.ledger.reset(session.notebook)
         print(f"Forgot {gone} usage rows of this notebook ({session.notebook}).")
@@ -88,6 +93,12 @@ def cmd_usage(magics: RouteMagics, rest: str) -> None:
     totals = session.ledger.totals_by_model(None if everyone else session.notebook)
     title = "Usage, all notebooks" if everyone else f"Usage of {session.notebook}"
     display(usage_table(totals, title=title), raw=True)
+    if everyone:
+        notebooks = session.ledger.totals_by_notebook()
+        rows = [(n.notebook, n.requests, n.prompt_tokens, n.completion_tokens, n.total_tokens)
+                for n in notebooks]  # fmt: skip
+        headers = ("notebook", "requests", "tokens in", "out", "total")
+        display(_table(headers, rows, "By notebook"), raw=True)
     account = _account(magics)
     if account:
         print(account)
@@ -115,8 +126,12 @@ def _count(n: object, noun: str) -> str:
 
 def cmd_config(magics: RouteMagics, rest: str) -> None:
     settings = magics.session.settings.describe()
-    settings["default model"] = magics.session.default_model
-    settings["notebook key"] = magics.session.notebook
+    session = magics.session
+    settings["usage ledger"] = session.ledger_path
+    if session.emulator is not None:
+        settings["offline emulator"] = f"on, at {session.emulator.base_url}"
+    settings["default model"] = session.default_model
+    settings["notebook key"] = session.notebook
     display(
         _table(("setting", "value"), list(settings.items()), "routing_magics settings"), raw=True
     )

@@ -55,12 +55,20 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
     """Read the ROUTING_* environment variables; unset ones keep the documented defaults."""
     env = os.environ if env is None else env
     fallback = env.get(ENV_FALLBACK_URL, DEFAULT_FALLBACK_URL)
-    rate = env.get(ENV_EMULATOR_RATE, "").strip()
     return Settings(
-        api_key=env.get(ENV_KEY) or None,
+        api_key=env.get(ENV_KEY, "").strip() or None,
         base_url=env.get(ENV_BASE_URL) or DEFAULT_BASE_URL,
         fallback_base_url=fallback or None,
         offline=_truthy(env.get(ENV_OFFLINE)),
         usage_db=env.get(ENV_USAGE_DB, ""),
-        emulator_token_rate=(float(rate) or None) if rate else DEMO_TOKEN_RATE,
+        emulator_token_rate=_token_rate(env.get(ENV_EMULATOR_RATE, "")),
     )
+
+
+def _token_rate(text: str) -> float | None:
+    """Tokens/s for the emulator: unset or unreadable → the demo pace; 0 or less → unthrottled."""
+    try:
+        rate = float(text)
+    except ValueError:
+        return DEMO_TOKEN_RATE
+    return rate if rate > 0 else None

@@ -56,7 +56,7 @@ class RoutingError(Exception):
 
 
 class ConfigurationError(RoutingError):
-    default_code = "CONFIG"
+    default_code = ""  # our own check, not the service's: no code to show
 
 
 class APIError(RoutingError):
@@ -85,7 +85,9 @@ class RateLimited(APIError):
 
 class DailyLimitExceeded(RateLimited):
     default_code = "DAILY_REQUEST_LIMIT_EXCEEDED"
-    default_hint = "the daily request cap resets at midnight UTC; `%route usage` shows what is left"
+    default_hint = (
+        "the plan's daily cap is reached; `%route usage` shows what is left, or wait a day"
+    )
 
 
 class ProviderError(APIError):
@@ -135,9 +137,9 @@ ERROR_CLASSES: dict[str, type[APIError]] = {
     "PROVIDER_TIMEOUT": ProviderTimeout,
 }
 
+# Without X-Error-Code a 403 may be a proxy's block page, not a plan problem: it stays APIError.
 STATUS_CLASSES: dict[int, type[APIError]] = {
     401: AuthenticationError,
-    403: ModelNotAllowed,
     429: RateLimited,
     502: ProviderError,
     504: ProviderTimeout,

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from .blocks import BlockSplitter
+from .prompt import estimate_tokens
 from .render import (
     FooterInfo,
     bundle,
@@ -154,7 +155,10 @@ class LiveView:
         if not self._reasoning:
             return False
         text = "".join(self._reasoning)
-        count, seconds = len(self._reasoning), self._reasoning_span[1] - self._reasoning_span[0]
+        count = len(self._reasoning)
+        seconds: float | None = self._reasoning_span[1] - self._reasoning_span[0]
+        if count == 1:  # one block (--no-stream): estimate its tokens, no thinking time to tell
+            count, seconds = estimate_tokens(text), None
         html = reasoning_html(text, open=False, tokens=count, seconds=seconds)
         self._show(*bundle(_reasoning_plain(text, count), html))
         self._reasoning.clear()

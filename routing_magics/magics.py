@@ -21,6 +21,8 @@ from .run import RunOptions, run_prompt
 from .session import Session
 
 SUBCOMMANDS = ("models", "use", "usage", "key", "config", "panel", "reset", "help")
+#: Subcommands that read the rest of the line; for the others, more words make it a prompt.
+TAKES_ARGUMENTS = ("use", "usage")
 FORMATS = ("markdown", "text", "code", "json")
 
 
@@ -135,9 +137,16 @@ class RouteMagics(Magics):
         """
         if cell is None:
             return self._line(line)
-        args = parse_argstring(self.route, line)
+        args = parse_argstring(self.route, self._expand_options(line))
         options, out, fmt = self._cell_options(args)
         return self._ask(cell, options, out=out, fmt=fmt)
+
+    def _expand_options(self, line: str) -> str:
+        """`{name}` in the options line, as IPython would (switched off for the prompt's sake)."""
+        from .prompt import interpolate
+
+        namespace = self.shell.user_ns if self.shell is not None else {}
+        return interpolate(line, namespace, render_value=lambda name, value: str(value))
 
     def _cell_options(self, args: Any) -> tuple[RunOptions, str | None, str]:
         if args.temperature is not None and not 0 <= args.temperature <= 2:
@@ -188,16 +197,22 @@ class RouteMagics(Magics):
         from . import commands
 
         word, _, rest = line.strip().partition(" ")
+        rest = rest.strip()
         if not word:
             raise UsageError("%route needs a prompt or a subcommand; see `%route help`")
-        if word in SUBCOMMANDS:
+        if word.startswith("-"):
+            raise UsageError("options go on a %%route cell's first line; one line takes "
+                             "`%route MODEL prompt…`")  # fmt: skip
+        if word in SUBCOMMANDS and (rest == "" or word in TAKES_ARGUMENTS):
             if word == "key":
                 return self._set_key()
             if word == "help":
                 print(self.route.__doc__)
                 return None
-            return self._call(getattr(commands, f"cmd_{word}"), self, rest.strip())
-        if "/" in word:
+            return self._call(getattr(commands, f"cmd_{word}"), self, rest)
+        if word.startswith("route/") or word in self.session.catalog:
+            if not rest:
+                raise UsageError(f"write the prompt after the model: %route {word} your question…")
             return self._ask(rest, RunOptions(model=word, max_tokens=self.max_tokens))
         return self._ask(line, RunOptions(max_tokens=self.max_tokens))
 

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import json
-import re
-import sys
 from typing import Any
 
 from . import errors
 from .events import Completion
-
-_FENCE = re.compile(r"^(`{3,}|~{3,})[^\n]*\n(.*?)^\1[ \t]*$", re.MULTILINE | re.DOTALL)
 
 
 class IPythonHandle:
@@ -44,15 +40,10 @@ def make_view(shell: Any, mode: str, fmt: str = "markdown") -> Any:
     from .live import LiveView, TextView
 
     if not is_rich(shell, mode):
-        return TextView(write=_write_stdout)
+        return TextView()
     if fmt in ("text", "json"):
         return LiveView(IPythonSink(), renderer=_preformatted)
     return LiveView(IPythonSink())
-
-
-def _write_stdout(text: str) -> None:
-    sys.stdout.write(text)
-    sys.stdout.flush()
 
 
 def _preformatted(text: str) -> str:
@@ -63,7 +54,9 @@ def _preformatted(text: str) -> str:
 
 def extract_code(text: str) -> str:
     """The fenced code blocks of an answer, joined; the whole answer if it has none."""
-    blocks = [m.group(2).rstrip("\n") for m in _FENCE.finditer(text)]
+    from .render import code_blocks
+
+    blocks = [block.rstrip("\n") for block in code_blocks(text)]
     return "\n\n".join(blocks) if blocks else text.strip()
 
 

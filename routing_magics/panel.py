@@ -9,7 +9,6 @@ changes every run and that nbval skips; the answer lives in widgets (comm messag
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import html
 import logging
@@ -115,7 +114,7 @@ class RoutePanel(widgets.VBox):
         self.refresh.on_click(self.refresh_context)
         self.send_button.on_click(lambda _: self.send())
         self.stop_button.on_click(lambda _: self.stop())
-        self._session.model_listeners.append(self._on_model_used)
+        self._session.add_model_listener(self._on_model_used)
 
     def __repr__(self) -> str:
         # ipywidgets' text/plain is repr(): keep it short and free of per-run state (nbval).
@@ -280,8 +279,7 @@ class RoutePanel(widgets.VBox):
         """Stop any request, leave the session's listeners, close every widget of the panel."""
         if hasattr(self, "_lock"):  # ipywidgets also calls close() from __del__
             self.stop()
-            with contextlib.suppress(ValueError):
-                self._session.model_listeners.remove(self._on_model_used)
+            self._session.remove_model_listener(self._on_model_used)
             for child in _descendants(self):
                 child.close()
         super().close()

@@ -72,6 +72,11 @@ def markdown_to_html(text: str) -> str:
     return f'<div class="routing-magics-answer">{body}</div>'
 
 
+def code_blocks(text: str) -> list[str]:
+    """The contents of the answer's fenced code blocks, as the renderer sees them."""
+    return [token.content for token in _markdown().parse(text) if token.type == "fence"]
+
+
 @lru_cache(maxsize=1)
 def _markdown() -> MarkdownIt:
     """The one configured parser: CommonMark, raw HTML off, tables, strikethrough, task lists."""
@@ -127,8 +132,23 @@ def _secure_tokens(state: StateCore) -> None:
     """Defence in depth after parsing: recheck URLs, harden links, escape stray raw HTML."""
     for token in state.tokens:
         _secure(token)
-        for child in token.children or ():
-            _secure(child)
+        if token.children:
+            token.children = [safe for child in token.children for safe in _secured_inline(child)]
+
+
+def _secured_inline(token: Token) -> list[Token]:
+    """A remote image becomes a link to it: loading it by itself would let a prompt-injected
+    answer send notebook data to any server in the URL, with no click. data: images stay."""
+    src = str(token.attrGet("src") or "")
+    if token.type != "image" or not src or src.lower().startswith("data:"):
+        _secure(token)
+        return [token]
+    from markdown_it.token import Token
+
+    link = Token("link_open", "a", 1, attrs={"href": src})
+    _secure(link)
+    label = Token("text", "", 0, content=f"🖼 {token.content or 'image'}")
+    return [link, label, Token("link_close", "a", -1)]
 
 
 def _secure(token: Token) -> None:
@@ -139,7 +159,7 @@ def _secure(token: Token) -> None:
         token.attrSet("rel", _LINK_REL)
         token.attrSet("target", "_blank")
     elif token.type == "image" and not is_safe_url(str(token.attrGet("src") or ""), image=True):
-        token.attrSet("src", "")
+        token.attrs.pop("src", None)
     elif token.type in ("html_inline", "html_block") and not _CHECKBOX.fullmatch(token.content):
         token.type = "text"
 

@@ -114,19 +114,40 @@ def run_prompt(
         failure = errors.Stopped("stopped by the user", partial_text="".join(progress.text))
     except errors.RoutingError as exc:
         failure = exc
-    completion = progress.completion(model)
-    if progress.usage is None:
-        completion = replace(completion, usage=_estimate_usage(prepared, progress))
-    total = _record(session, completion, progress, failure)
-    view.finish(
-        _footer(session, completion, total, failure),
-        notice=_notice(completion, options, failure, session.client.base_url),
-        metadata=_metadata(completion),
-    )
+    except Exception:  # a bug of ours: leave the view and the ledger whole, then surface it
+        internal = errors.RoutingError("internal error")
+        _finish(session, view, progress, prepared, options, model, internal)
+        raise
+    completion = _finish(session, view, progress, prepared, options, model, failure)
     if failure is not None:
         raise failure
     if options.chat:
         session.memory.add(prepared.user_text, completion.text)
+    return completion
+
+
+def _finish(
+    session: Session,
+    view: View,
+    progress: _Progress,
+    prepared: PreparedPrompt,
+    options: RunOptions,
+    model: str,
+    failure: errors.RoutingError | None,
+) -> Completion:
+    """Write the ledger row and close the view (always, even if the ledger fails)."""
+    completion = progress.completion(model)
+    if progress.usage is None:
+        completion = replace(completion, usage=_usage_unreported(prepared, progress, failure))
+    total: int | None = None
+    try:
+        total = _record(session, completion, progress, failure)
+    finally:
+        view.finish(
+            _footer(session, completion, total, failure),
+            notice=_notice(completion, options, failure, session.client.base_url),
+            metadata=_metadata(completion),
+        )
     return completion
 
 
@@ -200,8 +221,14 @@ def _consume(events: Iterator[Event], view: View, progress: _Progress) -> None:
             close()  # a generator's close runs the stream's `with`: the response always closes
 
 
-def _estimate_usage(prepared: PreparedPrompt, progress: _Progress) -> Usage:
-    """Counted by us when the stream ended before the server's usage chunk."""
+def _usage_unreported(
+    prepared: PreparedPrompt, progress: _Progress, failure: errors.RoutingError | None
+) -> Usage:
+    """Usage the server never reported: none for a request refused before any answer, else
+    estimated by us (a stream cut before its usage chunk)."""
+    refused = failure is not None and not isinstance(failure, errors.Stopped)
+    if refused and progress.deltas == 0:
+        return Usage()
     prompt = sum(estimate_tokens(m["content"]) for m in prepared.messages)
     return Usage(prompt, progress.deltas, prompt + progress.deltas, estimated=True)
 
@@ -237,7 +264,7 @@ def _record(
 
 
 def _footer(
-    session: Session, done: Completion, total: int, failure: errors.RoutingError | None
+    session: Session, done: Completion, total: int | None, failure: errors.RoutingError | None
 ) -> FooterInfo:
     from .render import FooterInfo
 
@@ -261,7 +288,7 @@ def _notice(
     done: Completion, options: RunOptions, failure: errors.RoutingError | None, primary: str
 ) -> str | None:
     if failure is not None:
-        return str(failure)
+        return None  # each shell shows the error itself (UsageError line, panel error line)
     if done.endpoint and done.endpoint != primary:
         return f"Answered by the secondary endpoint {done.endpoint} after the primary failed."
     if done.finish_reason == "length" and not done.text.strip() and done.reasoning:

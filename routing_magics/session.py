@@ -32,7 +32,7 @@ class Session:
         self._ledger: Ledger | None = None
         self._lock = threading.Lock()
         self._catalog_asked = False
-        self.model_listeners: list[Callable[[str], None]] = []
+        self._model_listeners: list[Callable[[str], None]] = []
 
     @property
     def offline(self) -> bool:
@@ -47,12 +47,23 @@ class Session:
         return self.emulator.base_url
 
     def configure(self, settings: Settings) -> None:
-        """Swap settings (e.g. after `%route key`); the client is rebuilt on next use."""
+        """Swap settings (e.g. after `%route key`); client and ledger are rebuilt on next use."""
         with self._lock:
-            self.settings = settings
+            old, self.settings = self.settings, settings
             if self._client is not None:
                 self._client.close()
                 self._client = None
+            if self._ledger is not None and settings.usage_db != old.usage_db:
+                self._ledger.close()
+                self._ledger = None
+            if self.emulator is not None:
+                self.emulator.token_rate = settings.emulator_token_rate
+
+    @property
+    def ledger_path(self) -> str:
+        from .ledger import default_ledger_path
+
+        return self.settings.usage_db or str(default_ledger_path())
 
     @property
     def client(self) -> RoutingClient:
@@ -76,19 +87,26 @@ class Session:
 
     @property
     def ledger(self) -> Ledger:
-        from .ledger import Ledger, default_ledger_path
+        from .ledger import Ledger
 
         with self._lock:
             if self._ledger is None:
-                self._ledger = Ledger(self.settings.usage_db or default_ledger_path())
+                self._ledger = Ledger(self.ledger_path)
             return self._ledger
 
     def use_model(self, model: str) -> str:
         """Make `model` this notebook's default and tell the listeners (the panel's picker)."""
         self.default_model = self.check_model(model)
-        for listener in list(self.model_listeners):
+        for listener in list(self._model_listeners):
             listener(self.default_model)
         return self.default_model
+
+    def add_model_listener(self, listener: Callable[[str], None]) -> None:
+        """Call `listener` with the new default model after each `use_model` (the pickers)."""
+        self._model_listeners.append(listener)
+
+    def remove_model_listener(self, listener: Callable[[str], None]) -> None:
+        self._model_listeners = [f for f in self._model_listeners if f != listener]
 
     def check_model(self, model: str | None) -> str:
         """The model to call: the given id or the default; unknown ids fail before any request."""
@@ -110,10 +128,13 @@ class Session:
             self.catalog.merge(self.client.list_models())
 
     def close(self) -> None:
+        """Release the client, the ledger and the emulator; later use opens them anew."""
         if self._client is not None:
             self._client.close()
+            self._client = None
         if self._ledger is not None:
             self._ledger.close()
+            self._ledger = None
         if self.emulator is not None:
             self.emulator.stop()
             self.emulator = None

@@ -27,8 +27,10 @@ ERROR_BODY_BYTES = 2048
 class ChatStream:
     """One streamed answer; iterate once. The request starts when iteration starts.
 
-    `close()` works from any thread: a reader blocked on the network wakes at once and the
-    iteration raises errors.Stopped carrying the partial text. `with` always closes the response.
+    `close()` works from any thread: a reader blocked on the network, or a wait between
+    attempts, wakes at once and the iteration raises errors.Stopped carrying the partial text
+    (a connection still being opened ends at its connect timeout). `with` always closes the
+    response.
     """
 
     def __init__(self, client: RoutingClient, model: str, body: dict[str, Any]) -> None:
@@ -103,12 +105,20 @@ class ChatStream:
         try:
             ended_with_done = False
             for message in self._messages(self._connect()):
+                if self._stop.is_set():  # messages decoded from the read that raced close()
+                    raise self._stopped()
                 ended_with_done = message.data == DONE
                 if ended_with_done:
                     break
-                yield from self._state.events_for(message, self.endpoint)
+                yield from self._events_for(message)
             if not ended_with_done and self._stop.is_set():  # our shutdown looks like an EOF
                 raise self._stopped()
+            if not ended_with_done and self._state.finish_reason is None:
+                raise errors.TransportError(
+                    f"{self.endpoint} closed the stream before the answer was complete",
+                    partial_text=self.text,
+                    endpoint=self.endpoint,
+                )
             self._ended = time.monotonic()
             answer = self.completion()
             yield Finish(answer.finish_reason, answer.model, answer.provider, answer.latency_ms,
@@ -122,7 +132,7 @@ class ChatStream:
         try:
             response, self.endpoint = self._client._open(
                 "POST", "/chat/completions", self._body, model=self.model,
-                trace=self._trace, stopped=self._stop.is_set,
+                trace=self._trace, stop=self._stop,
             )  # fmt: skip
         except errors.RoutingError as exc:
             if self._stop.is_set():
@@ -155,9 +165,24 @@ class ChatStream:
             if self._stop.is_set():
                 raise self._stopped() from exc
             raise self._client._transport_error(exc, self.endpoint, self.text) from exc
+        except httpx.DecodingError as exc:
+            raise errors.ProtocolError(
+                f"{self.endpoint} sent a body that does not decode: {exc}",
+                partial_text=self.text,
+                endpoint=self.endpoint,
+            ) from exc
         except (RuntimeError, ValueError, OSError) as exc:  # a stream closed by another thread
             if self._stop.is_set():
                 raise self._stopped() from exc
+            raise
+
+    def _events_for(self, message: SSEMessage) -> list[Event]:
+        """The message's events; an error the server wrote is quoted without the key."""
+        try:
+            return self._state.events_for(message, self.endpoint)
+        except errors.RoutingError as exc:
+            exc.message = self._client._redact(exc.message)
+            exc.args = (exc.message,)
             raise
 
     def _stopped(self) -> errors.Stopped:

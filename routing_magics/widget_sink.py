@@ -15,7 +15,9 @@ class WidgetHandle:
         self.widget = widget
 
     def update(self, data: dict[str, str], metadata: dict[str, Any] | None = None) -> None:
-        value = data.get("text/html", f"<pre>{html.escape(data.get('text/plain', ''))}</pre>")
+        value = data.get("text/html")
+        if value is None:
+            value = f"<pre>{html.escape(data.get('text/plain', ''))}</pre>"
         self.widget.value = value
         self.widget.layout.display = None if value else "none"
 

@@ -45,3 +45,12 @@ def test_merge_prefers_service_limits_and_adds_new_routes() -> None:
     assert "route/whisper-large-v3" not in catalog
     assert catalog.remote_loaded
     assert len(catalog) == len(BUILTIN_ROUTES) + 1
+
+
+def test_merge_skips_what_it_cannot_read() -> None:
+    catalog = Catalog()
+    catalog.merge(
+        [{"id": "route/glm-5", "limit": 5}, {"id": "route/x", "limit": {"context": "128k"}}]
+    )
+    assert catalog.context_of("route/glm-5") == 200_000  # unreadable limit: the table stays
+    assert "route/x" in catalog and catalog.context_of("route/x") == 100_000

@@ -143,11 +143,23 @@ def test_stream_parses_crlf_comments_split_lines_usage_and_done() -> None:
 
 
 def test_last_event_without_blank_line_and_no_done_still_finishes() -> None:
-    wire = sse_wire(delta(content="A"), delta(b"", content="B"))
+    finished = data(
+        {"model": "route/glm-5", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
+        b"",
+    )
+    wire = sse_wire(delta(content="A"), delta(content="B"), finished)
     events = run(wire.client().stream("route/glm-5", HI))
     assert [type(e) for e in events] == [ContentDelta, ContentDelta, Finish]
     finish = events[-1]
-    assert isinstance(finish, Finish) and finish.latency_ms is not None and finish.reason is None
+    assert isinstance(finish, Finish) and finish.latency_ms is not None and finish.reason == "stop"
+
+
+def test_stream_cut_without_finish_or_done_is_an_error_with_the_partial_text() -> None:
+    wire = sse_wire(delta(content="A"), delta(b"", content="B"))
+    with expect(errors.TransportError) as caught:
+        run(wire.client().stream("route/glm-5", HI))
+    assert caught.value.partial_text == "AB"
+    assert "before the answer was complete" in str(caught.value)
 
 
 def test_stream_without_usage_emits_no_usage_report() -> None:
@@ -157,7 +169,7 @@ def test_stream_without_usage_emits_no_usage_report() -> None:
 
 def test_tool_call_deltas_pass_through() -> None:
     call = {"index": 0, "id": "c1", "function": {"name": "f", "arguments": "{}"}}
-    stream = sse_wire(delta(tool_calls=[call])).client().stream("m", HI)
+    stream = sse_wire(delta(tool_calls=[call]), b"data: [DONE]\n\n").client().stream("m", HI)
     assert run(stream)[0] == ToolCallDelta(0, "c1", "f", "{}")
     assert stream.completion().tool_calls[0].name == "f"
 
@@ -535,7 +547,18 @@ def test_stall_before_headers_times_out_after_retries(
 def test_stall_before_headers_once_is_retried(server: Emulator) -> None:
     server.inject("stall", seconds=5)
     client = connect(server.base_url, None, [], timeouts=Timeouts(read=0.2))
-    assert client.complete(MISTRAL, HI).text == "Hello there" and chats(server) == 2
+    with client.stream(MISTRAL, HI) as stream:
+        assert "".join(e.text for e in stream if isinstance(e, ContentDelta)) == "Hello there"
+    assert chats(server) == 2
+
+
+def test_an_unstreamed_answer_that_times_out_is_not_sent_again(server: Emulator) -> None:
+    """It may still be generating, and billed: a second request would pay twice."""
+    server.inject("stall", seconds=5)
+    client = connect(server.base_url, None, [], timeouts=Timeouts(read=5, whole_answer=0.2))
+    with expect(errors.Timeout) as caught:
+        client.complete(MISTRAL, HI)
+    assert "0.2 s" in str(caught.value) and chats(server) == 1
 
 
 def test_stall_mid_stream_times_out_with_partial_text(server: Emulator) -> None:
@@ -634,3 +657,39 @@ def test_close_unblocks_a_tls_connection_waiting_for_headers(stalling_tls_server
     with expect(errors.Stopped):
         run(stream)
     assert time.monotonic() - closed_at[0] < 0.5
+
+
+@pytest.mark.parametrize("bad", [KEY + "\r\n", " " + KEY, KEY + "é"])
+def test_a_key_that_cannot_be_a_header_fails_without_echoing_it(bad: str) -> None:
+    if bad.strip() == KEY:  # surrounding whitespace is forgiven
+        assert "set" in repr(RoutingClient(bad, "http://127.0.0.1:9/v1", None))
+        return
+    with pytest.raises(errors.ConfigurationError) as caught:
+        RoutingClient(bad, "http://127.0.0.1:9/v1", None)
+    assert KEY[3:] not in str(caught.value) and KEY[3:] not in repr(caught.value)
+
+
+def test_stop_ends_a_wait_between_attempts_at_once(server: Emulator) -> None:
+    server.inject("RATE_LIMIT_EXCEEDED", retry_after=5)
+    stream = RoutingClient(KEY, server.base_url, None).stream(MISTRAL, HI)  # real waits
+    closed_at: list[float] = []
+    close_later(stream, 0.3, closed_at)
+    with expect(errors.Stopped):
+        run(stream)
+    assert time.monotonic() - closed_at[0] < 1.0 and chats(server) == 1
+
+
+def test_a_403_without_error_code_is_not_called_a_plan_problem() -> None:
+    wire = Wire(
+        Body([b"<!DOCTYPE html>blocked"]), status=403, headers={"content-type": "text/html"}
+    )
+    with expect(errors.APIError) as caught:
+        wire.client().complete(MISTRAL, HI)
+    assert type(caught.value) is errors.APIError and "plan" not in str(caught.value)
+
+
+def test_a_body_that_does_not_decode_is_a_protocol_error() -> None:
+    wire = sse_wire(b"not gzip at all", headers={"content-type": "text/event-stream",
+                                                  "content-encoding": "gzip"})  # fmt: skip
+    with expect(errors.ProtocolError):
+        run(wire.client().stream(MISTRAL, HI))

@@ -33,3 +33,15 @@ def test_key_never_in_repr_or_description() -> None:
     assert "rk_test_secret" not in repr(s)
     assert "rk_test_secret" not in str(s.describe())
     assert s.describe()["api key"] == "set"
+
+
+def test_key_is_stripped_and_emulator_rate_parsed_leniently() -> None:
+    s = settings_from_env({"ROUTING_RUN_API_KEY": " rk_test_k\r\n"})
+    assert s.api_key == "rk_test_k"
+    assert (
+        settings_from_env({"ROUTING_MAGICS_EMULATOR_TOKEN_RATE": "fast"}).emulator_token_rate == 150
+    )
+    assert (
+        settings_from_env({"ROUTING_MAGICS_EMULATOR_TOKEN_RATE": "0"}).emulator_token_rate is None
+    )
+    assert settings_from_env({"ROUTING_MAGICS_EMULATOR_TOKEN_RATE": "40"}).emulator_token_rate == 40

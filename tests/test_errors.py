@@ -27,7 +27,7 @@ def test_message_is_one_line_with_code_and_hint() -> None:
     text = str(exc)
     assert "\n" not in text
     assert "(DAILY_REQUEST_LIMIT_EXCEEDED)" in text
-    assert "resets" in text
+    assert "%route usage" in text
     assert isinstance(exc, errors.RateLimited) and isinstance(exc, Exception)
     assert not isinstance(exc, KeyboardInterrupt)
 

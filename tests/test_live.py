@@ -323,7 +323,7 @@ def test_reasoning_only_answer_still_collapses_and_warns() -> None:
     view.reasoning("all the thinking")
     view.finish(FOOTER, notice="max_tokens went on reasoning: run again with -m 4000")
     texts = [d["text/plain"] for d in sink.visible]
-    assert texts[0] == "Reasoning (1 tokens):\nall the thinking"
+    assert texts[0] == "Reasoning (4 tokens):\nall the thinking"  # one block: estimated
     assert texts[1] == "max_tokens went on reasoning: run again with -m 4000"
     assert texts[2].startswith("route/mistral-small-2503")
     assert sink.displays[0].shown == EMPTY

@@ -256,3 +256,51 @@ def test_the_key_never_appears_anywhere(h: Harness, emu: Emulator) -> None:
     assert h.key not in repr(h.shell.user_ns["r"])
     with Ledger(h.db) as ledger:
         assert ledger.notebook_total(h.magics.session.notebook).requests == 3
+
+
+# --- review fixes: line form, options line, settings changed mid-session -------------------
+
+
+def test_line_form_tells_a_prompt_from_a_model_or_subcommand(h: Harness) -> None:
+    h.ok("%route 1/2 + 1/3 = ... ")  # a slash in a prompt is not a model
+    assert user_text(h) == "1/2 + 1/3 = ..."
+    h.ok("%route help me write a haiku")  # a subcommand word opening a longer line is a prompt
+    assert user_text(h) == "help me write a haiku"
+    assert "after the model" in one_line(h.run("%route route/kimi-k2.5").error)
+    assert "%%route" in one_line(h.run("%route -m 5 route/kimi-k2.5 echo: hi").error)
+    assert len(h.chat_requests()) == 2
+
+
+def test_the_options_line_takes_notebook_values(h: Harness) -> None:
+    h.shell.user_ns.update(persona="Answer like a pirate.", n=33)
+    h.ok('%%route -s "{persona}" -m {n}\necho: hi')
+    body = last_body(h)
+    assert body["messages"][0]["content"] == "Answer like a pirate." and body["max_tokens"] == 33
+
+
+def test_a_refused_request_is_recorded_with_no_tokens(h: Harness) -> None:
+    h.emu.inject("MODEL_NOT_ALLOWED")
+    h.run("%%route\necho: hi")
+    totals = Ledger(h.db).totals_by_model(None)
+    assert [(t.requests, t.total_tokens, t.errors) for t in totals] == [(1, 0, 1)]
+
+
+def test_a_new_usage_db_takes_effect_at_once(h: Harness, tmp_path: Path) -> None:
+    h.ok("%%route\necho: one")
+    other = tmp_path / "other.sqlite"
+    h.ok(f"%config RouteMagics.usage_db = {str(other)!r}")
+    h.ok("%%route\necho: two")
+    assert [t.requests for t in Ledger(other).totals_by_model(None)] == [1]
+    assert str(other) in h.ok("%route config").final_plain()
+
+
+def test_models_lists_only_what_the_key_may_call(h: Harness) -> None:
+    h.emu.plan = "free"
+    shown = h.ok("%route models").final_plain()
+    assert "route/glm-5" in shown and "route/mistral-large-3" not in shown
+
+
+def test_usage_all_breaks_totals_down_by_notebook_and_refuses_reset(h: Harness) -> None:
+    h.ok("%%route\necho: one")
+    assert "By notebook" in h.ok("%route usage --all").final_plain()
+    assert "drop --all" in one_line(h.run("%route usage --all --reset").error)

@@ -78,7 +78,7 @@ def test_picking_sets_the_default_and_use_model_moves_the_picker(
     session.use_model("route/glm-5")
     assert panel.model_picker.value == "route/glm-5"
     panel.close()
-    assert session.model_listeners == []
+    assert session._model_listeners == []
     session.use_model("route/deepseek-v3.2")  # a closed panel no longer follows
     assert panel.model_picker.value == "route/glm-5"
 

