@@ -21,6 +21,7 @@ from .events import (
     Usage,
     UsageReport,
 )
+from .outcome import footer_info, notice_for, provenance
 from .prompt import PreparedPrompt, estimate_tokens, prepare_prompt
 from .session import Session
 
@@ -144,9 +145,9 @@ def _finish(
         total = _record(session, completion, progress, failure)
     finally:
         view.finish(
-            _footer(session, completion, total, failure),
-            notice=_notice(completion, options, failure, session.client.base_url),
-            metadata=_metadata(completion),
+            footer_info(session, completion, total, failure),
+            notice=notice_for(completion, options, failure, session.client.base_url),
+            metadata=provenance(completion),
         )
     return completion
 
@@ -261,60 +262,3 @@ def _record(
     ledger = session.ledger
     ledger.record(row)
     return ledger.notebook_total(session.notebook).total_tokens
-
-
-def _footer(
-    session: Session, done: Completion, total: int | None, failure: errors.RoutingError | None
-) -> FooterInfo:
-    from .render import FooterInfo
-
-    status = (
-        "ok" if failure is None else ("stopped" if isinstance(failure, errors.Stopped) else "error")
-    )
-    return FooterInfo(
-        model=done.model,
-        provider=done.provider,
-        latency_ms=done.latency_ms,
-        prompt_tokens=done.usage.prompt_tokens,
-        completion_tokens=done.usage.completion_tokens,
-        estimated=done.usage.estimated,
-        notebook_total_tokens=total,
-        offline=session.offline,
-        status=status,
-    )
-
-
-def _notice(
-    done: Completion, options: RunOptions, failure: errors.RoutingError | None, primary: str
-) -> str | None:
-    if failure is not None:
-        return None  # each shell shows the error itself (UsageError line, panel error line)
-    if done.endpoint and done.endpoint != primary:
-        return f"Answered by the secondary endpoint {done.endpoint} after the primary failed."
-    if done.finish_reason == "length" and not done.text.strip() and done.reasoning:
-        asked = f"max_tokens ({options.max_tokens})" if options.max_tokens else "max_tokens"
-        return (
-            f"The answer is empty: {asked} went on reasoning before the model could answer. "
-            "Run again with a larger value, e.g. -m 4000."
-        )
-    if done.finish_reason == "length":
-        return "The answer was cut off at max_tokens; raise -m for a longer one."
-    return None
-
-
-def _metadata(done: Completion) -> dict[str, Any]:
-    usage = done.usage
-    return {
-        "routing_magics": {
-            "model": done.model,
-            "provider": done.provider,
-            "endpoint": done.endpoint,
-            "finish_reason": done.finish_reason,
-            "usage": {
-                "prompt_tokens": usage.prompt_tokens,
-                "completion_tokens": usage.completion_tokens,
-                "total_tokens": usage.total_tokens,
-                "estimated": usage.estimated,
-            },
-        }
-    }
