@@ -24,9 +24,11 @@ from .wire import (
     ChatRequest,
     RequestError,
     ResponseMeta,
+    json_or_none,
     model_detail,
     models_list,
     parse_chat_request,
+    plural,
     usage_body,
     usage_report,
 )
@@ -34,13 +36,6 @@ from .wire import (
 ROUTES = {route.id: route for route in BUILTIN_ROUTES}
 MISSING_KEY = "Missing API key: send X-API-Key: rk_… or Authorization: Bearer rk_…"
 INVALID_KEY = "Invalid API key: routing.run keys start with rk_"
-
-
-def _decode(raw: bytes) -> Any:
-    try:
-        return json.loads(raw) if raw.strip() else None
-    except ValueError:
-        return None
 
 
 class EmulatorHandler(BaseHTTPRequestHandler):
@@ -93,7 +88,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
                 self._send_json(*handle_control(self.state, method, path, raw))
                 return
             headers = recordable_headers(list(self.headers.items()))
-            self.state.record(RecordedRequest(method, path, _decode(raw), headers))
+            self.state.record(RecordedRequest(method, path, json_or_none(raw), headers))
             self._route(method, path, raw, started)
         except (ClientGone, DropConnection, OSError):
             self.close_connection = True  # client went away, or a drop fault: no more output
@@ -189,7 +184,9 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             return self._send_text(400, exc.code, exc.message)
         state = self.state
         if not state.admit():
-            message = f"Daily request limit exceeded: {_requests(state.daily_limit)} per day"
+            message = (
+                f"Daily request limit exceeded: {plural(state.daily_limit, 'request')} per day"
+            )
             return self._send_text(429, "DAILY_REQUEST_LIMIT_EXCEEDED", message)
         fault = state.faults.take(self.arrived)
         if fault is not None and fault.is_error:
@@ -303,7 +300,3 @@ class EmulatorHandler(BaseHTTPRequestHandler):
     def _send_json(self, status: int, data: Any) -> None:
         body = json.dumps(data, ensure_ascii=False).encode()
         self._send(status, "application/json", body, {})
-
-
-def _requests(n: int) -> str:
-    return f"{n:,} request" + ("" if n == 1 else "s")

@@ -186,3 +186,15 @@ def usage_report(plan: str, daily_limit: int, used: tuple[int, int, int]) -> dic
         "requests_remaining_this_minute": max(0, PER_MINUTE_LIMIT - minute),
         "plan_tier": plan.capitalize(),
     }
+
+
+def json_or_none(raw: bytes) -> Any:
+    """A request body as JSON, or None when it is empty or not JSON (for the request log)."""
+    try:
+        return json.loads(raw) if raw.strip() else None
+    except ValueError:
+        return None
+
+
+def plural(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
