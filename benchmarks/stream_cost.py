@@ -1,6 +1,6 @@
 """What streaming an answer into a notebook costs: iopub bytes, display rate, first-token delay.
 
-    python benchmarks/stream_cost.py [--rate 500] [--sizes 1000 10000 50000]
+    python benchmarks/stream_cost.py [--rate 500] [--sizes 1000 10000 50000] [--shape code]
 
 A real kernel (jupyter_client) runs `%%route` against the emulator streaming at `--rate` tokens/s
 (an unthrottled stream would hide an O(n²) cost). For each answer size it prints:
@@ -64,7 +64,11 @@ def allow(bucket, now):
 """
 
 
-def answer_of(size: int) -> str:
+def answer_of(size: int, shape: str = "prose") -> str:
+    """~`size` characters of markdown: mixed blocks, or (`code`) one long fenced code block."""
+    if shape == "code":
+        lines = "".join(f"value_{i} = compute({i})  # step {i}\n" for i in range(size // 32))
+        return f"```python\n{lines}```\n"
     text, i = "", 1
     while len(text) < size:
         text += BLOCK.format(i=i)
@@ -106,8 +110,8 @@ def final_outputs(msgs: list[tuple[float, dict[str, Any]]]) -> list[dict[str, An
     return outputs
 
 
-def measure(kc: Any, size: int) -> dict[str, float]:
-    text = answer_of(size)
+def measure(kc: Any, size: int, shape: str) -> dict[str, float]:
+    text = answer_of(size, shape)
     msgs = run_cell(kc, f"%%route route/mistral-small-2503\necho: {text}")
     shown = [(t, m) for t, m in msgs if m["msg_type"] in ("display_data", "update_display_data")]
     sent = sum(len(json.dumps(m["content"]["data"])) for _, m in shown)
@@ -133,6 +137,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=500.0, help="emulator tokens per second")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 50_000])
+    parser.add_argument("--shape", choices=["prose", "code"], default="prose",
+                        help="mixed markdown blocks, or one long code fence")  # fmt: skip
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, Emulator(token_rate=args.rate) as emu:
         env = {
@@ -146,13 +152,13 @@ def main() -> None:
         km, kc = start_new_kernel(env=env)
         try:
             kc.execute_interactive("%load_ext routing_magics\n" + INSTRUMENT, timeout=60)
-            print(f"emulator at {args.rate:.0f} tokens/s; real kernel via jupyter_client")
+            print(f"emulator at {args.rate:.0f} tokens/s; real kernel; {args.shape} answers")
             print(
                 f"{'answer chars':>12} {'iopub/final':>11} {'sent KB':>8} {'kept KB':>8} "
                 f"{'msgs':>5} {'msgs/s':>7} {'1st byte→visible':>17}"
             )
             for size in args.sizes:
-                r = measure(kc, size)
+                r = measure(kc, size, args.shape)
                 print(
                     f"{r['chars']:>12,} {r['ratio']:>10.2f}× {r['sent'] / 1024:>8.1f} "
                     f"{r['kept'] / 1024:>8.1f} {r['messages']:>5} {r['per_second']:>7.1f} "

@@ -8,9 +8,9 @@ answer text alone, never on chunk timing, so nbval can replay a streamed cell:
 A live handle is shown as an empty placeholder, updated while its part streams (nbval ignores
 updates), and reset to the identical placeholder when that part is shown for good below it. The
 answer is cut into parts of at least `freeze_chars` (1,200 by default) at markdown block
-boundaries (blocks.BlockSplitter), so each update re-sends one part, not the whole answer: total
-bytes stay O(n) unless one block (a huge code fence) is huge; then updates are spaced out to a
-byte rate instead.
+boundaries (blocks.BlockSplitter; a huge code fence is cut at line starts and each piece is
+rendered as its own code block), so each update re-sends one part, not the whole answer, and
+the total bytes stay O(n).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from .blocks import BlockSplitter
+from .blocks import BlockSplitter, Part
 from .prompt import estimate_tokens
 from .render import (
     FooterInfo,
@@ -139,7 +139,7 @@ class LiveView:
                 self._freeze_reasoning()
             rest = self._splitter.finish()
             if rest.strip():
-                self._show(*bundle(rest, self._render(rest)))
+                self._show(*bundle(rest, self._render(rest.opener + rest)))
         finally:
             self._reset_live()
         if self._late_reasoning:
@@ -165,9 +165,9 @@ class LiveView:
         self._reset_live()
         return True
 
-    def _freeze_part(self, part: str) -> None:
+    def _freeze_part(self, part: Part) -> None:
         """Show a finished part for good below the live handle, then continue in a new one."""
-        self._show(*bundle(part, self._render(part)))
+        self._show(*bundle(part, self._render(part.opener + part)))
         self._reset_live()
         self._open_live()
 
@@ -209,7 +209,10 @@ class LiveView:
     def _live_data(self) -> dict[str, str]:
         if self._answering:
             tail = self._splitter.tail
-            return {"text/plain": tail, "text/html": self._render(tail)}
+            return {
+                "text/plain": tail,
+                "text/html": self._render(self._splitter.tail_opener + tail),
+            }
         text = _reasoning_preview("".join(self._reasoning), self._reasoning_window)
         count = len(self._reasoning)
         html = reasoning_html(text, open=True, tokens=count)

@@ -6,7 +6,7 @@ from routing_magics.blocks import BlockSplitter
 
 
 def test_indented_continuations_and_fences_stay_in_one_part() -> None:
-    splitter = BlockSplitter(min_chars=1)
+    splitter = BlockSplitter(min_chars=1, fence_chars=1000)
     text = (
         "1. step one\n\n   still step one\n\n    indented code\n\n"
         "```\nfenced\n\n\nstill fenced\n```\n\nnext"
@@ -26,3 +26,13 @@ def test_a_part_is_frozen_only_once_the_next_block_has_begun() -> None:
     assert splitter.feed("more\n\n") == []
     assert splitter.feed("N") == ["Hello world.\n\n  more\n\n"]
     assert splitter.finish() == "N"
+
+
+def test_a_long_fence_is_cut_at_line_starts_and_each_piece_knows_its_opener() -> None:
+    splitter = BlockSplitter(min_chars=5, fence_chars=10)
+    text = "Intro.\n\n~~~~ python\nline one\nline two\nline three\n~~~~\n\nEnd."
+    parts = [*splitter.feed(text), splitter.finish()]
+    assert "".join(parts) == text
+    assert parts[1] == "~~~~ python\nline one\nline two\n"
+    assert parts[1].opener == "" and parts[2].opener == "~~~~ python\n"
+    assert parts[2].startswith("line three\n~~~~")  # the closing line is never cut off alone
