@@ -35,8 +35,8 @@ def _stamped(events):
         if "first" not in _bench and type(_e).__name__ in ("ContentDelta", "ReasoningDelta"):
             _bench["first"] = _t.time()
         yield _e
-def _consume(events, view, progress):
-    return _orig_consume(_stamped(events), view, progress)
+def _consume(events, view, draft):
+    return _orig_consume(_stamped(events), view, draft)
 _run._consume = _consume
 """
 

@@ -1,47 +1,36 @@
-"""The one flow both shells share: prompt → stream → live view → ledger row.
+"""The one flow both shells share: prompt → stream → view → ledger row.
 
-`%%route` (magics.py) and the panel (panel.py) each build a `RunOptions` and a view, then call
-`run_prompt`. Everything between the cell text and the ledger row happens here, top to bottom.
+`%%route` (ui/magics.py) and the panel (ui/panel.py) each build a `RunOptions` and a view, then
+call `run_prompt`. Everything between the cell text and the ledger row happens here, top to
+bottom, and the answer being built has one owner: the `AnswerDraft` kept here.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
-from . import errors
-from .events import (
+from .api import errors
+from .api.models import (
     Completion,
+    CompletionBuilder,
     ContentDelta,
     Event,
     Finish,
     ReasoningDelta,
+    ToolCallDelta,
     Usage,
     UsageReport,
 )
-from .outcome import footer_info, notice_for, provenance
-from .prompt import PreparedPrompt, estimate_tokens, prepare_prompt
+from .display.outcome import footer_info, notice_for, provenance
+from .prompt.prepare import PreparedPrompt, estimate_tokens, prepare_prompt
 from .session import Session
 
 if TYPE_CHECKING:
-    from .client import ChatStream
-    from .render import FooterInfo
-
-
-class View(Protocol):
-    """What run_prompt draws on: live.LiveView in a notebook, live.TextView in a terminal."""
-
-    def reasoning(self, text: str) -> None: ...
-    def content(self, text: str) -> None: ...
-    def finish(
-        self,
-        footer: FooterInfo,
-        *,
-        notice: str | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> None: ...
+    from .api.stream import ChatStream
+    from .display.protocols import View
 
 
 @dataclass(frozen=True)
@@ -56,39 +45,66 @@ class RunOptions:
     stream: bool = True
 
 
-@dataclass
-class _Progress:
-    """What arrived so far: the partial answer, timings, usage, and how it ended."""
+class AnswerDraft:
+    """The answer as it arrives (the one copy a run keeps), with the timings it needs.
 
-    started: float
-    first_token: float | None = None
-    deltas: int = 0
-    text: list[str] = field(default_factory=list)
-    reasoning: list[str] = field(default_factory=list)
-    usage: Usage | None = None
-    finish: Finish | None = None
+    Satisfies display.protocols.Draft: views read the reasoning from here, never copy it.
+    """
 
-    def saw(self, parts: list[str], text: str) -> None:
-        parts.append(text)
+    def __init__(
+        self, model: str, *, streamed: bool = True, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.builder = CompletionBuilder(model)
+        self.streamed = streamed
+        self._clock = clock
+        self.started = clock()
+        self.first_token: float | None = None
+        self.deltas = 0  # text and reasoning deltas: about one token each in a stream
+        self._reasoning_deltas = 0
+        self._reasoning_span = (0.0, 0.0)  # clock at the first and the last reasoning delta
+
+    def add(self, event: Event) -> None:
+        self.builder.add(event)
+        if not isinstance(event, (ReasoningDelta, ContentDelta)) or not event.text:
+            return
+        now = self._clock()
         self.deltas += 1
-        if self.first_token is None:
-            self.first_token = time.monotonic()
+        self.first_token = now if self.first_token is None else self.first_token
+        if isinstance(event, ReasoningDelta):
+            self._reasoning_deltas += 1
+            first = now if self._reasoning_deltas == 1 else self._reasoning_span[0]
+            self._reasoning_span = (first, now)
 
-    def completion(self, model: str) -> Completion:
-        fin = self.finish or Finish(None, model)
-        latency = fin.latency_ms
-        if latency is None:
-            latency = int((time.monotonic() - self.started) * 1000)
-        return Completion(
-            text="".join(self.text),
-            reasoning="".join(self.reasoning),
-            model=fin.model or model,
-            provider=fin.provider,
-            finish_reason=fin.reason,
-            usage=self.usage or Usage(),
-            latency_ms=latency,
-            endpoint=fin.endpoint,
-        )
+    @property
+    def text(self) -> str:
+        return self.builder.text
+
+    @property
+    def reasoning(self) -> str:
+        return self.builder.reasoning
+
+    @property
+    def reasoning_tokens(self) -> int:
+        """Streamed: one a delta, as routing.run sends them; a whole answer: our estimate."""
+        return self._reasoning_deltas if self.streamed else estimate_tokens(self.reasoning)
+
+    @property
+    def reasoning_seconds(self) -> float | None:
+        """How long the model thought; unknown for a whole answer."""
+        if not self.streamed or not self._reasoning_deltas:
+            return None
+        return self._reasoning_span[1] - self._reasoning_span[0]
+
+    @property
+    def ttft_ms(self) -> int | None:
+        return None if self.first_token is None else int((self.first_token - self.started) * 1000)
+
+    def completion(self) -> Completion:
+        """The answer so far; latency measured here when the server reported none."""
+        done = self.builder.build()
+        if done.latency_ms is None:
+            done.latency_ms = int((self._clock() - self.started) * 1000)
+        return done
 
 
 def run_prompt(
@@ -107,19 +123,18 @@ def run_prompt(
     """
     model = session.check_model(options.model)
     prepared = _prepare(session, template, options, namespace, model)
-    progress = _Progress(started=time.monotonic())
+    draft = AnswerDraft(model, streamed=options.stream)
     failure: errors.RoutingError | None = None
     try:
-        _consume(_events(session, model, prepared, options, on_stream), view, progress)
+        _consume(_events(session, model, prepared, options, on_stream), view, draft)
     except KeyboardInterrupt:
-        failure = errors.Stopped("stopped by the user", partial_text="".join(progress.text))
+        failure = errors.Stopped("stopped by the user", partial_text=draft.text)
     except errors.RoutingError as exc:
         failure = exc
     except Exception:  # a bug of ours: leave the view and the ledger whole, then surface it
-        internal = errors.RoutingError("internal error")
-        _finish(session, view, progress, prepared, options, model, internal)
+        _finish(session, view, draft, prepared, options, errors.RoutingError("internal error"))
         raise
-    completion = _finish(session, view, progress, prepared, options, model, failure)
+    completion = _finish(session, view, draft, prepared, options, failure)
     if failure is not None:
         raise failure
     if options.chat:
@@ -130,26 +145,31 @@ def run_prompt(
 def _finish(
     session: Session,
     view: View,
-    progress: _Progress,
+    draft: AnswerDraft,
     prepared: PreparedPrompt,
     options: RunOptions,
-    model: str,
     failure: errors.RoutingError | None,
 ) -> Completion:
     """Write the ledger row and close the view (always, even if the ledger fails)."""
-    completion = progress.completion(model)
-    if progress.usage is None:
-        completion = replace(completion, usage=_usage_unreported(prepared, progress, failure))
+    completion = draft.completion()
+    if draft.builder.usage is None:
+        completion = replace(completion, usage=_usage_unreported(prepared, draft, failure))
+    outcome = errors.outcome_of(failure)
     total: int | None = None
     try:
-        total = _record(session, completion, progress, failure)
+        total = _record(session, completion, draft, outcome)
     finally:
-        view.finish(
-            footer_info(session, completion, total, failure),
-            notice=notice_for(completion, options, failure, session.client.base_url),
-            metadata=provenance(completion),
+        footer = footer_info(
+            completion, outcome=outcome, notebook_total=total, offline=session.offline
         )
+        # A failed answer gets no notice: each shell shows its error itself.
+        notice = None if failure else _notice(session, completion, options)
+        view.finish(footer, notice=notice, metadata=provenance(completion))
     return completion
+
+
+def _notice(session: Session, done: Completion, options: RunOptions) -> str | None:
+    return notice_for(done, max_tokens=options.max_tokens, primary=session.client.base_url)
 
 
 def _prepare(
@@ -187,7 +207,7 @@ def _events(
     options: RunOptions,
     on_stream: Callable[[ChatStream], None] | None,
 ) -> Iterator[Event]:
-    """The answer as events: a live stream, or (`--no-stream`) one reply replayed as events."""
+    """The answer as events: a live stream, or (`--no-stream`) one reply told as events."""
     if options.stream:
         with session.client.stream(model, prepared.messages, **_request_args(options)) as stream:
             if on_stream is not None:
@@ -195,27 +215,30 @@ def _events(
             yield from stream
         return
     done = session.client.complete(model, prepared.messages, **_request_args(options))
+    yield from _as_events(done)
+
+
+def _as_events(done: Completion) -> Iterator[Event]:
+    """A whole answer as the events a stream of it would have sent."""
     if done.reasoning:
         yield ReasoningDelta(done.reasoning)
     if done.text:
         yield ContentDelta(done.text)
+    for index, call in enumerate(done.tool_calls):
+        yield ToolCallDelta(index, call.id, call.name, call.arguments)
     yield UsageReport(done.usage)
     yield Finish(done.finish_reason, done.model, done.provider, done.latency_ms, done.endpoint)
 
 
-def _consume(events: Iterator[Event], view: View, progress: _Progress) -> None:
+def _consume(events: Iterator[Event], view: View, draft: AnswerDraft) -> None:
+    """Each event into the draft, then, if it shows, onto the view."""
     try:
         for event in events:
+            draft.add(event)
             if isinstance(event, ReasoningDelta):
-                progress.saw(progress.reasoning, event.text)
-                view.reasoning(event.text)
+                view.reasoning(event.text, draft)
             elif isinstance(event, ContentDelta):
-                progress.saw(progress.text, event.text)
-                view.content(event.text)
-            elif isinstance(event, UsageReport):
-                progress.usage = event.usage
-            elif isinstance(event, Finish):
-                progress.finish = event
+                view.content(event.text, draft)
     finally:
         close = getattr(events, "close", None)
         if close is not None:
@@ -223,27 +246,21 @@ def _consume(events: Iterator[Event], view: View, progress: _Progress) -> None:
 
 
 def _usage_unreported(
-    prepared: PreparedPrompt, progress: _Progress, failure: errors.RoutingError | None
+    prepared: PreparedPrompt, draft: AnswerDraft, failure: errors.RoutingError | None
 ) -> Usage:
     """Usage the server never reported: none for a request refused before any answer, else
     estimated by us (a stream cut before its usage chunk)."""
     refused = failure is not None and not isinstance(failure, errors.Stopped)
-    if refused and progress.deltas == 0:
+    if refused and draft.deltas == 0:
         return Usage()
     prompt = sum(estimate_tokens(m["content"]) for m in prepared.messages)
-    return Usage(prompt, progress.deltas, prompt + progress.deltas, estimated=True)
+    return Usage(prompt, draft.deltas, prompt + draft.deltas, estimated=True)
 
 
-def _record(
-    session: Session,
-    done: Completion,
-    progress: _Progress,
-    failure: errors.RoutingError | None,
-) -> int:
+def _record(session: Session, done: Completion, draft: AnswerDraft, outcome: str) -> int:
     """Write the ledger row; returns this notebook's running total of tokens."""
     from .ledger import UsageRow
 
-    ttft = progress.first_token
     row = UsageRow(
         notebook=session.notebook,
         model=done.model,
@@ -253,11 +270,9 @@ def _record(
         completion_tokens=done.usage.completion_tokens,
         total_tokens=done.usage.total_tokens,
         estimated=done.usage.estimated,
-        ttft_ms=None if ttft is None else int((ttft - progress.started) * 1000),
+        ttft_ms=draft.ttft_ms,
         latency_ms=done.latency_ms,
-        outcome="ok"
-        if failure is None
-        else ("stopped" if isinstance(failure, errors.Stopped) else failure.code),
+        outcome=outcome,
     )
     ledger = session.ledger
     ledger.record(row)

@@ -3,19 +3,44 @@
 from __future__ import annotations
 
 import contextlib
+import socket
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from . import errors
-from .catalog import DEFAULT_MODEL, Catalog
+from .api import errors
+from .api.catalog import DEFAULT_MODEL, Catalog
 from .config import EMULATOR_KEY, Settings
-from .prompt import ChatMemory
 
 if TYPE_CHECKING:
-    from .client import RoutingClient
+    from .api.client import RoutingClient
     from .emulator import Emulator
     from .ledger import Ledger
+
+
+class ChatMemory:
+    """This notebook's `--chat` exchanges, oldest first."""
+
+    def __init__(self) -> None:
+        self._exchanges: list[tuple[str, str]] = []
+
+    def add(self, user: str, assistant: str) -> None:
+        self._exchanges.append((user, assistant))
+
+    def reset(self) -> None:
+        self._exchanges.clear()
+
+    def __len__(self) -> int:
+        """The number of exchanges (user + assistant pairs)."""
+        return len(self._exchanges)
+
+    def messages(self) -> list[dict[str, str]]:
+        """Fresh user/assistant message dicts, alternating, oldest first."""
+        return [
+            {"role": role, "content": content}
+            for user, assistant in self._exchanges
+            for role, content in (("user", user), ("assistant", assistant))
+        ]
 
 
 class Session:
@@ -27,7 +52,10 @@ class Session:
         self.catalog = Catalog()
         self.memory = ChatMemory()
         self.default_model = DEFAULT_MODEL
-        self.emulator: Emulator | None = None
+        self._emulator: Emulator | None = None
+        self._emulator_url: str | None = None
+        self._emulator_start: threading.Thread | None = None
+        self._emulator_lock = threading.Lock()
         self._client: RoutingClient | None = None
         self._ledger: Ledger | None = None
         self._lock = threading.Lock()
@@ -39,12 +67,40 @@ class Session:
         return self.settings.use_emulator
 
     def start_emulator(self) -> str:
-        """Start the bundled emulator on a free loopback port; returns its base URL."""
-        from .emulator import Emulator
+        """Start the bundled emulator on a free loopback port; returns its base URL at once.
 
-        if self.emulator is None:
-            self.emulator = Emulator(token_rate=self.settings.emulator_token_rate).start()
-        return self.emulator.base_url
+        Only the port is bound here, which takes microseconds; the server, whose imports cost
+        tens of milliseconds, comes up on a thread. A request sent meanwhile waits in the
+        socket's backlog, so `%load_ext` does not pay for the emulator.
+        """
+        with self._emulator_lock:
+            if self._emulator_url is None:
+                listener = socket.create_server(("127.0.0.1", 0), backlog=128)
+                self._emulator_url = f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
+                self._emulator_start = threading.Thread(
+                    target=self._serve_emulator, args=(listener,),
+                    name="routing-magics-emulator-start", daemon=True,
+                )  # fmt: skip
+                self._emulator_start.start()
+            return self._emulator_url
+
+    def _serve_emulator(self, listener: socket.socket) -> None:
+        try:
+            from .emulator import Emulator
+
+            rate = self.settings.emulator_token_rate
+            self._emulator = Emulator(token_rate=rate).start(listener=listener)
+        except Exception:
+            listener.close()  # connections are refused at once instead of hanging
+            raise
+
+    @property
+    def emulator(self) -> Emulator | None:
+        """The bundled emulator (None with a key); waits for one still starting."""
+        start = self._emulator_start
+        if start is not None:
+            start.join()
+        return self._emulator
 
     def configure(self, settings: Settings) -> None:
         """Swap settings (e.g. after `%route key`); client and ledger are rebuilt on next use."""
@@ -56,7 +112,7 @@ class Session:
             if self._ledger is not None and settings.usage_db != old.usage_db:
                 self._ledger.close()
                 self._ledger = None
-            if self.emulator is not None:
+            if self._emulator_start is not None and self.emulator is not None:
                 self.emulator.token_rate = settings.emulator_token_rate
 
     @property
@@ -73,7 +129,7 @@ class Session:
             return self._client
 
     def _make_client(self) -> RoutingClient:
-        from .client import RoutingClient
+        from .api.client import RoutingClient
 
         if self.offline:
             # Offline, only a loopback fallback makes sense: a second emulator, for failover demos.
@@ -135,6 +191,7 @@ class Session:
         if self._ledger is not None:
             self._ledger.close()
             self._ledger = None
-        if self.emulator is not None:
-            self.emulator.stop()
-            self.emulator = None
+        emulator = self.emulator
+        if emulator is not None:
+            emulator.stop()
+        self._emulator = self._emulator_url = self._emulator_start = None

@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from magic_helpers import EMPTY, Harness, magic_harness, one_line
 
 from routing_magics.emulator import Emulator
 from routing_magics.emulator.answers import prompt_tokens, tokenize
 from routing_magics.ledger import Ledger
+from tests.helpers import EMPTY, Harness, magic_harness, one_line
 
 LONG_ECHO = "echo: " + " ".join(f"word{i}" for i in range(200))
 

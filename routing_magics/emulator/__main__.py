@@ -8,7 +8,7 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
-from ..catalog import PLANS
+from ..api.catalog import PLANS
 from .server import Emulator
 
 

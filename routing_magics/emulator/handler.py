@@ -13,7 +13,6 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..catalog import BUILTIN_ROUTES
 from .answers import compose_answer, prompt_tokens
 from .control import PREFIX, handle_control
 from .emission import Emission, plan_emission
@@ -21,6 +20,9 @@ from .faults import MIDSTREAM_ERROR_TEXT, Fault
 from .state import EmulatorState, RecordedRequest, recordable_headers
 from .streaming import ClientGone, DropConnection, EventStream
 from .wire import (
+    INVALID_KEY,
+    MISSING_KEY,
+    ROUTES,
     ChatRequest,
     RequestError,
     ResponseMeta,
@@ -32,10 +34,6 @@ from .wire import (
     usage_body,
     usage_report,
 )
-
-ROUTES = {route.id: route for route in BUILTIN_ROUTES}
-MISSING_KEY = "Missing API key: send X-API-Key: rk_… or Authorization: Bearer rk_…"
-INVALID_KEY = "Invalid API key: routing.run keys start with rk_"
 
 
 class EmulatorHandler(BaseHTTPRequestHandler):

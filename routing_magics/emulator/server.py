@@ -22,8 +22,13 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], state: EmulatorState) -> None:
-        super().__init__(address, EmulatorHandler)
+    def __init__(
+        self, address: tuple[str, int], state: EmulatorState, listener: socket.socket | None = None
+    ) -> None:
+        super().__init__(address, EmulatorHandler, bind_and_activate=listener is None)
+        if listener is not None:  # a socket already bound and listening (Session binds early)
+            self.socket.close()
+            self.socket, self.server_address = listener, listener.getsockname()
         self.state = state
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
@@ -74,12 +79,14 @@ class Emulator:
         where = self.base_url if self._server else "stopped"
         return f"<Emulator {where} plan={self.plan}>"
 
-    def start(self) -> Emulator:
-        """Serve on a daemon thread; returns self."""
+    def start(self, *, listener: socket.socket | None = None) -> Emulator:
+        """Serve on a daemon thread (on `listener`, a bound listening socket, if given)."""
         if self._server is not None:
             raise RuntimeError("emulator already started")
         self._state.stopping.clear()
-        self._server = EmulatorHTTPServer((self.host, self.port), self._state)
+        if listener is not None:
+            self.host = listener.getsockname()[0]
+        self._server = EmulatorHTTPServer((self.host, self.port), self._state, listener)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
             target=self._server.serve_forever,

@@ -8,7 +8,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from ..catalog import PLANS
+from ..api.catalog import PLANS
 from .faults import Fault, FaultQueue
 
 #: Headers never recorded: they carry the API key.

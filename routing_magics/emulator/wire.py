@@ -7,11 +7,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..catalog import BUILTIN_ROUTES, Route
+from ..api.catalog import BUILTIN_ROUTES, Route
 from .emission import Emission
 
 #: A fixed `created` for routes, so /v1/models answers the same every time.
 ROUTES_CREATED = 1744701234
+ROUTES = {route.id: route for route in BUILTIN_ROUTES}
+MISSING_KEY = "Missing API key: send X-API-Key: rk_… or Authorization: Bearer rk_…"
+INVALID_KEY = "Invalid API key: routing.run keys start with rk_"
 OWNER = "routing.run"
 #: Requests per hour by plan (Lite has no hourly cap; the API reports 0), and per minute for all.
 HOURLY_LIMITS = {"free": 50, "lite": 0, "premium": 500, "max": 1000, "ultra": 1500}

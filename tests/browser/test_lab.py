@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from routing_magics.catalog import BUILTIN_ROUTES
+from routing_magics.api.catalog import BUILTIN_ROUTES
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page
@@ -184,9 +184,9 @@ def test_reasoning_collapses_when_the_answer_starts_and_stays_open_when_expanded
 
 def _panel_import_error() -> str | None:
     try:
-        importlib.import_module("routing_magics.panel")
+        importlib.import_module("routing_magics.ui.panel")
     except Exception as exc:  # any failure to import means: no panel to test yet
-        return f"routing_magics.panel does not import yet ({type(exc).__name__}: {exc})"
+        return f"routing_magics.ui.panel does not import yet ({type(exc).__name__}: {exc})"
     return None
 
 

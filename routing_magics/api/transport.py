@@ -1,0 +1,224 @@
+"""Sending to routing.run: one request with retries, backoff and failover, errors mapped, the
+key redacted, and bodies read with a cap. RoutingClient and ChatStream compose a Transport."""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import httpx
+
+from . import errors
+from .errors import api_error, excerpt
+
+_RETRYABLE_TRANSPORT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+_RETRYABLE_STATUS = (errors.RateLimited, errors.ProviderError, errors.ProviderTimeout)
+#: How much of an error body is read into an error message.
+ERROR_BODY_BYTES = 2048
+log = logging.getLogger(__name__)
+Trace = Callable[[str, dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds. `read` is the longest silence allowed between two chunks of a stream;
+    `whole_answer` bounds an unstreamed answer, which sends nothing until it is complete."""
+
+    connect: float = 10.0
+    read: float = 120.0
+    write: float = 30.0
+    pool: float = 10.0
+    whole_answer: float = 600.0
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """At most `max_attempts`; jittered exponential backoff, Retry-After honoured up to a cap."""
+
+    max_attempts: int = 3
+    backoff_base: float = 0.5
+    retry_after_cap: float = 20.0
+
+    def delay(self, retry: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self.retry_after_cap)
+        return self.backoff_base * 2.0 ** (retry - 1) * random.uniform(0.75, 1.25)
+
+
+class Transport:
+    """Sends requests over one httpx.Client; retries and fails over only before an answer."""
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        base_url: str,
+        fallback_base_url: str | None,
+        *,
+        key: str | None,
+        timeouts: Timeouts,
+        policy: RetryPolicy,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        self.http, self.base_url, self.fallback_base_url = http, base_url, fallback_base_url
+        self.timeouts, self.policy = timeouts, policy
+        self._key, self._sleep = key, sleep
+
+    def open(
+        self, method: str, path: str, body: dict[str, Any] | None = None, *,
+        model: str | None = None, trace: Trace | None = None, stop: threading.Event | None = None,
+    ) -> tuple[httpx.Response, str]:  # fmt: skip
+        """Send with retries and failover; the first 2xx response (body unread) and its base.
+
+        Setting `stop` ends a wait between attempts at once (the error is raised as it is).
+        """
+        # An unstreamed answer says nothing until it is whole: a read timeout then means the
+        # server is still generating (and billing), so it gets a longer one and no retry.
+        whole_answer = method == "POST" and not (body and body.get("stream"))
+        base, attempts = self.base_url, self.policy.max_attempts
+        for attempt in range(1, attempts + 1):
+            request = self._request(method, base + path, body, trace, whole_answer)
+            cause: Exception | None = None
+            try:
+                response = self.http.send(request, stream=True)
+            except httpx.TransportError as exc:
+                error: errors.RoutingError = self.transport_error(exc, base, whole=whole_answer)
+                retry = isinstance(exc, _RETRYABLE_TRANSPORT)
+                retry = retry and not (whole_answer and isinstance(exc, httpx.ReadTimeout))
+                cause, wait = exc, None
+            else:
+                if response.is_success:
+                    return response, base
+                error = self._status_error(response, base, model)
+                wait = parse_retry_after(response.headers.get("Retry-After"))
+                retry = isinstance(error, _RETRYABLE_STATUS)
+                retry = retry and not isinstance(error, errors.DailyLimitExceeded)
+            if not retry or attempt == attempts or (stop and stop.is_set()):
+                raise error from cause
+            delay = self.policy.delay(attempt, wait)
+            log.info("%s from %s; attempt %d in %.2f s", error.code, base, attempt + 1, delay)
+            base = self.fallback_base_url or base  # fail over, and stay there
+            if self._pause(delay, stop):
+                raise error from cause
+        raise AssertionError("unreachable")
+
+    def _request(
+        self, method: str, url: str, body: dict[str, Any] | None, trace: Trace | None, whole: bool
+    ) -> httpx.Request:
+        streaming = bool(body and body.get("stream"))
+        t = self.timeouts
+        read = t.whole_answer if whole else t.read
+        return self.http.build_request(
+            method, url, json=body,
+            headers={"Accept": "text/event-stream" if streaming else "application/json"},
+            extensions={"trace": trace} if trace else {},
+            timeout=httpx.Timeout(connect=t.connect, read=read, write=t.write, pool=t.pool),
+        )  # fmt: skip
+
+    def _pause(self, seconds: float, stop: threading.Event | None) -> bool:
+        """Wait before the next attempt; True if `stop` was set meanwhile."""
+        if self._sleep is not None:  # tests inject a recorder
+            self._sleep(seconds)
+            return bool(stop and stop.is_set())
+        if stop is None:
+            time.sleep(seconds)
+            return False
+        return stop.wait(seconds)
+
+    def _status_error(
+        self, response: httpx.Response, base: str, model: str | None
+    ) -> errors.APIError:
+        code = response.headers.get("X-Error-Code", "").strip() or None
+        body = self.redact(read_capped(response, ERROR_BODY_BYTES))
+        return api_error(response.status_code, code, body, model, base)
+
+    def transport_error(
+        self, exc: httpx.TransportError, base: str, partial_text: str = "", *, whole: bool = False
+    ) -> errors.TransportError:
+        """A network failure as our error, with what streamed before it."""
+        cls: type[errors.TransportError] = errors.TransportError
+        if isinstance(exc, httpx.ReadTimeout):
+            quiet = self.timeouts.whole_answer if whole else self.timeouts.read
+            cls, message = errors.Timeout, f"{base} sent nothing for {quiet:g} s"
+        elif isinstance(exc, httpx.ConnectTimeout):
+            message = f"could not connect to {base} within {self.timeouts.connect:g} s"
+        elif isinstance(exc, httpx.ConnectError):
+            message = f"could not connect to {base}: {exc}"
+        elif partial_text:
+            message = f"the connection to {base} broke mid-answer: {exc}"
+        else:
+            message = f"the connection to {base} failed: {type(exc).__name__}: {exc}"
+        return cls(self.redact(message), partial_text=partial_text, endpoint=base)
+
+    def read_json(self, response: httpx.Response, base: str) -> dict[str, Any]:
+        """The body as a JSON object; a 200 carrying `{"error": …}` raises APIError."""
+        try:
+            raw = response.read()
+        except httpx.TransportError as exc:
+            raise self.transport_error(exc, base) from exc
+        except httpx.DecodingError as exc:
+            raise errors.ProtocolError(f"{base} sent a body that does not decode: {exc}") from exc
+        finally:
+            response.close()
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            text = self.redact(excerpt(raw.decode("utf-8", "replace")))
+            raise errors.ProtocolError(f"{base} did not answer with a JSON object: {text!r}")
+        if isinstance(data.get("error"), (Mapping, str)) and "choices" not in data:
+            body = self.redact(raw.decode("utf-8", "replace"))
+            raise api_error(response.status_code, "API_ERROR", body, None, base)
+        return data
+
+    def redact(self, text: str) -> str:
+        """`text` with the API key replaced (server messages may quote the request)."""
+        return text.replace(self._key, "rk_…") if self._key else text
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def read_capped(response: httpx.Response, limit: int) -> str:
+    """Up to `limit` bytes of the body as text; closes the response."""
+    data = bytearray()
+    try:
+        for chunk in response.iter_bytes():
+            data += chunk
+            if len(data) >= limit:
+                break
+    except httpx.HTTPError:
+        pass  # what arrived is enough to explain the error
+    finally:
+        response.close()
+    return bytes(data[:limit]).decode("utf-8", "replace").strip()
+
+
+def ms_since(started: float, ended: float = 0.0) -> int:
+    return int(((ended or time.monotonic()) - started) * 1000)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Retry-After in seconds (delta-seconds or an HTTP date); None if absent or unreadable."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())

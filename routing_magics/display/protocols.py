@@ -1,0 +1,65 @@
+"""What the display wing draws on and with: its protocols and Literal aliases, in one place.
+
+run.run_prompt drives a `View`; a view draws through a `DisplaySink` (IPython displays or
+ipywidgets) and reads what has arrived so far from a `Draft` (run.AnswerDraft).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, get_args
+
+#: --format: how an answer is shown and what follows it.
+Format = Literal["markdown", "text", "code", "json"]
+FORMATS: tuple[Format, ...] = get_args(Format)
+#: RouteMagics.display_mode: HTML live view, printed text, or whichever the shell supports.
+DisplayMode = Literal["auto", "rich", "text"]
+#: How an answer ended, as its footer says it.
+Status = Literal["ok", "stopped", "error"]
+#: A display's data: text/plain and text/html, never text/markdown.
+Bundle = dict[str, str]
+
+
+@dataclass(frozen=True)
+class FooterInfo:
+    """What the footer under an answer says."""
+
+    model: str
+    provider: str | None
+    latency_ms: int | None
+    prompt_tokens: int
+    completion_tokens: int
+    estimated: bool
+    notebook_total_tokens: int | None
+    offline: bool
+    status: Status = "ok"
+
+
+class DisplayHandle(Protocol):
+    def update(self, data: Bundle, metadata: dict[str, Any] | None = None) -> None: ...
+
+
+class DisplaySink(Protocol):
+    def show(self, data: Bundle, metadata: dict[str, Any] | None = None) -> DisplayHandle: ...
+
+
+class Draft(Protocol):
+    """The answer so far, as run.run_prompt keeps it; views read it and never copy it."""
+
+    @property
+    def reasoning(self) -> str: ...
+    @property
+    def reasoning_tokens(self) -> int: ...
+    @property
+    def reasoning_seconds(self) -> float | None: ...
+
+
+class View(Protocol):
+    """What run.run_prompt draws on: live.LiveView in a notebook, live.TextView in a terminal."""
+
+    def reasoning(self, delta: str, draft: Draft) -> None: ...
+    def content(self, delta: str, draft: Draft) -> None: ...
+    def finish(
+        self, footer: FooterInfo, *, notice: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None: ...  # fmt: skip

@@ -1,0 +1,277 @@
+"""`%%route` and `%route`: thin IPython shells over run.run_prompt and the Session."""
+
+from __future__ import annotations
+
+import argparse
+import keyword
+import os
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+from IPython.core.error import UsageError
+from IPython.core.getipython import get_ipython
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from traitlets import Bool, Enum, Float, Int, Unicode, default, observe
+
+from ..api import errors
+from ..config import Settings, settings_from_env
+from ..display.protocols import FORMATS, DisplayMode, Format
+from ..run import RunOptions, run_prompt
+from ..session import Session
+from .commands import SUBCOMMANDS, TAKES_ARGUMENTS
+
+T = TypeVar("T")
+
+
+@magics_class
+class RouteMagics(Magics):
+    """Settings are traitlets: `%config RouteMagics.rows = 100` (or `c.RouteMagics` in a config)."""
+
+    base_url = Unicode(help="Primary routing.run base URL (env ROUTING_RUN_BASE_URL).").tag(
+        config=True
+    )
+    fallback_base_url = Unicode(
+        help="Secondary base URL used after a retryable failure; empty disables failover "
+        "(env ROUTING_RUN_FALLBACK_BASE_URL)."
+    ).tag(config=True)
+    offline = Bool(
+        help="Always answer from the bundled emulator (env ROUTING_MAGICS_OFFLINE=1)."
+    ).tag(config=True)
+    usage_db = Unicode(help="Path of the SQLite usage ledger (env ROUTING_MAGICS_USAGE_DB).").tag(
+        config=True
+    )
+    default_model = Unicode("", help="Model for cells that name none (also `%route use`).").tag(
+        config=True
+    )
+    rows = Int(50, help="Default cap on dataframe rows sent with --df.").tag(config=True)
+    max_tokens = Int(None, allow_none=True, help="Default max_tokens when a cell gives none.").tag(
+        config=True
+    )
+    emulator_token_rate = Float(
+        None, allow_none=True, help="Tokens/s of the bundled emulator; None streams unthrottled."
+    ).tag(config=True)
+    display_mode = Enum(
+        ["auto", "rich", "text"], "auto", help="rich: HTML live view; text: print as it arrives."
+    ).tag(config=True)
+
+    def __init__(self, shell: InteractiveShell | None = None, **kwargs: Any) -> None:
+        self._env = settings_from_env()
+        super().__init__(shell, **kwargs)
+        self.session = Session(self._settings(self._env.api_key), notebook=self._notebook())
+        if self.default_model:
+            self.session.default_model = self.default_model
+
+    @default("base_url")
+    def _default_base_url(self) -> str:
+        return self._env.base_url
+
+    @default("fallback_base_url")
+    def _default_fallback(self) -> str:
+        return self._env.fallback_base_url or ""
+
+    @default("offline")
+    def _default_offline(self) -> bool:
+        return self._env.offline
+
+    @default("usage_db")
+    def _default_usage_db(self) -> str:
+        return self._env.usage_db
+
+    @default("emulator_token_rate")
+    def _default_rate(self) -> float | None:
+        return self._env.emulator_token_rate
+
+    @observe("base_url", "fallback_base_url", "offline", "usage_db", "emulator_token_rate")
+    def _settings_changed(self, change: dict[str, object]) -> None:
+        if hasattr(self, "session"):
+            self.session.configure(self._settings(self.session.settings.api_key))
+
+    @observe("default_model")
+    def _default_model_changed(self, change: dict[str, object]) -> None:
+        if hasattr(self, "session") and change["new"]:
+            self._call(self.session.use_model, str(change["new"]))
+
+    def _settings(self, api_key: str | None) -> Settings:
+        return Settings(
+            api_key=api_key,
+            base_url=self.base_url,
+            fallback_base_url=self.fallback_base_url or None,
+            offline=self.offline,
+            usage_db=self.usage_db,
+            emulator_token_rate=self.emulator_token_rate,
+        )
+
+    def _notebook(self) -> str:
+        from ..ledger import notebook_key
+
+        ns = self.shell.user_ns if self.shell is not None else {}
+        return notebook_key(ns, os.environ, _kernel_id(self.shell))
+
+    @magic_arguments()
+    @argument("model", nargs="?", help="route/… id; default: `%%route use` or the panel's picker.")
+    @argument("-s", "--system", help="System prompt.")
+    @argument("-t", "--temperature", type=float, help="Sampling temperature, 0–2.")
+    @argument("-m", "--max-tokens", type=int, help="Cap on tokens generated (reasoning included).")
+    @argument("-o", "--out", help="Bind the result object to this variable.")
+    @argument("--df", help="Append this DataFrame/Series as text fitted to the model's context.")
+    @argument("--rows", type=int, help="Most dataframe rows to send (default 50).")
+    @argument("--chat", action="store_true", help="Continue this notebook's conversation.")
+    @argument("--no-stream", action="store_true", help="Wait for the whole answer.")
+    @argument("--format", default="markdown", help="markdown | text | code | json.")
+    @no_var_expand  # {name} is ours to fill, once, with dataframes fitted (prompt.interpolate)
+    @line_cell_magic
+    def route(self, line: str, cell: str | None = None) -> None:
+        """Ask a routing.run model; the answer streams into the output as markdown.
+
+        Cell: the cell is the prompt; {name} is replaced by the notebook variable `name`
+        (dataframes as fitted text), {{ and }} are literal braces.
+
+            %%route route/mistral-small-2503 -t 0.2
+            Summarize this for a busy reader: {report}
+
+        Line: `%route MODEL prompt…` (one-shot), or a subcommand: models, use MODEL,
+        usage [--all] [--reset], key, config, panel, reset (forget --chat memory), help.
+        """
+        if cell is None:
+            return self._line(line)
+        args = parse_argstring(self.route, self._expand_options(line))
+        options, out, fmt = self._cell_options(args)
+        return self._ask(cell, options, out=out, fmt=fmt)
+
+    def _expand_options(self, line: str) -> str:
+        """`{name}` in the options line, as IPython would (switched off for the prompt's sake)."""
+        from ..prompt.prepare import interpolate
+
+        namespace = self.shell.user_ns if self.shell is not None else {}
+        return interpolate(line, namespace, render_value=lambda name, value: str(value))
+
+    def _cell_options(self, args: argparse.Namespace) -> tuple[RunOptions, str | None, Format]:
+        if args.temperature is not None and not 0 <= args.temperature <= 2:
+            raise UsageError(f"-t {args.temperature}: temperature must be between 0 and 2")
+        if args.max_tokens is not None and args.max_tokens < 1:
+            raise UsageError(f"-m {args.max_tokens}: max tokens must be a positive integer")
+        rows = self.rows if args.rows is None else args.rows
+        if rows < 1:
+            raise UsageError(f"--rows {rows}: give at least 1 row")
+        if args.out is not None and (not args.out.isidentifier() or keyword.iskeyword(args.out)):
+            raise UsageError(f"-o {args.out}: not a Python variable name; try -o answer")
+        if args.format not in FORMATS:
+            raise UsageError(f"--format {args.format}: use one of {', '.join(FORMATS)}")
+        options = RunOptions(
+            model=args.model,
+            system=_unquote(args.system),
+            temperature=args.temperature,
+            max_tokens=self.max_tokens if args.max_tokens is None else args.max_tokens,
+            df=args.df,
+            rows=rows,
+            chat=args.chat,
+            stream=not args.no_stream,
+        )
+        return options, args.out, cast(Format, args.format)
+
+    def _ask(
+        self, prompt: str, options: RunOptions, *, out: str | None = None, fmt: Format = "markdown"
+    ) -> None:
+        from .formats import apply_format, make_view
+
+        shell = self.shell
+        assert shell is not None  # magics only run inside a shell
+        self.session.notebook = self._notebook()
+        view = make_view(shell, cast(DisplayMode, self.display_mode), fmt)
+        done = self._call(run_prompt, self.session, prompt, options, shell.user_ns, view)
+        if out:
+            shell.user_ns[out] = done
+        self._call(apply_format, shell, done, fmt)
+
+    def _call(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run `func`; a RoutingError becomes IPython's one-line UsageError (no traceback wall)."""
+        try:
+            return func(*args, **kwargs)
+        except errors.RoutingError as exc:
+            raise UsageError(str(exc)) from None
+
+    def _line(self, line: str) -> None:
+        word, _, rest = line.strip().partition(" ")
+        rest = rest.strip()
+        if not word:
+            raise UsageError("%route needs a prompt or a subcommand; see `%route help`")
+        if word.startswith("-"):
+            raise UsageError("options go on a %%route cell's first line; one line takes "
+                             "`%route MODEL prompt…`")  # fmt: skip
+        if word == "help" and not rest:
+            print(self.route.__doc__)
+            return None
+        if word in SUBCOMMANDS and (rest == "" or word in TAKES_ARGUMENTS):
+            return self._call(SUBCOMMANDS[word], self.session, self.shell, rest)
+        if word.startswith("route/") or word in self.session.catalog:
+            if not rest:
+                raise UsageError(f"write the prompt after the model: %route {word} your question…")
+            return self._ask(rest, RunOptions(model=word, max_tokens=self.max_tokens))
+        return self._ask(line, RunOptions(max_tokens=self.max_tokens))
+
+
+def _unquote(text: str | None) -> str | None:
+    """Drop one pair of outer quotes: magic_arguments splits like a shell but keeps them."""
+    if text and len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text
+
+
+def _kernel_id(shell: InteractiveShell | None) -> str | None:
+    """The kernel id from ipykernel's connection file name (kernel-<id>.json), if any."""
+    kernel = getattr(shell, "kernel", None)
+    if kernel is None:
+        return None
+    try:
+        from ipykernel.connect import get_connection_file
+
+        name = os.path.basename(get_connection_file())
+    except Exception:  # not started by a Jupyter kernel manager
+        return None
+    return name.removeprefix("kernel-").removesuffix(".json")
+
+
+def _warm_up() -> None:
+    """Import httpx and build the markdown parser off the main thread, so the first cell's
+    first token is not held up by ~100 ms of imports."""
+    from ..api import client
+    from ..display import render
+
+    render.markdown_to_html("")
+    del client
+
+
+def load(ipython: InteractiveShell) -> None:
+    from .formats import show_results_rendered
+
+    magics = RouteMagics(ipython)
+    ipython.register_magics(magics)
+    show_results_rendered(ipython)
+    if magics.session.offline:
+        url = magics.session.start_emulator()
+        why = "ROUTING_MAGICS_OFFLINE=1" if magics.offline else "no ROUTING_RUN_API_KEY"
+        print(
+            f"routing_magics: {why}, so answers come from the offline emulator at {url} "
+            "(`%route key` to use routing.run).",
+            file=sys.stdout,
+        )
+    threading.Thread(target=_warm_up, name="routing-magics-warm-up", daemon=True).start()
+
+
+def unload(ipython: InteractiveShell) -> None:
+    magics = ipython.magics_manager.registry.get("RouteMagics")
+    if isinstance(magics, RouteMagics):
+        magics.session.close()
+
+
+def session_of(shell: InteractiveShell | None = None) -> Session:
+    """The Session of the shell's `%load_ext routing_magics` (the running shell by default)."""
+    shell = shell or get_ipython()
+    magics = shell.magics_manager.registry.get("RouteMagics") if shell is not None else None
+    if not isinstance(magics, RouteMagics):
+        raise RuntimeError("run `%load_ext routing_magics` first")
+    return magics.session
