@@ -27,7 +27,7 @@ from routing_magics.emulator import Emulator
 
 # Stamps the moment the client inside the kernel reads the first answer token.
 INSTRUMENT = """
-import time as _t, routing_magics.run as _run
+import time as _t, routing_magics.run.single as _run
 _bench = {}
 _orig_consume = _run._consume
 def _stamped(events):

@@ -1,21 +1,19 @@
-"""The one flow both shells share: prompt → stream → view → ledger row.
+"""One prompt, one answer: prompt → stream → view → ledger row.
 
 `%%route` (ui/magics.py) and the panel (ui/panel.py) each build a `RunOptions` and a view, then
 call `run_prompt`. Everything between the cell text and the ledger row happens here, top to
-bottom, and the answer being built has one owner: the `AnswerDraft` kept here.
+bottom, and the answer being built has one owner: the `AnswerDraft` this flow keeps.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from .api import errors
-from .api.models import (
+from ..api import errors
+from ..api.models import (
     Completion,
-    CompletionBuilder,
     ContentDelta,
     Event,
     Finish,
@@ -24,13 +22,14 @@ from .api.models import (
     Usage,
     UsageReport,
 )
-from .display.outcome import footer_info, notice_for, provenance
-from .prompt.prepare import PreparedPrompt, estimate_tokens, prepare_prompt
-from .session import Session
+from ..display.outcome import footer_info, notice_for, provenance
+from ..prompt.prepare import PreparedPrompt, estimate_tokens, prepare_prompt
+from ..session import Session
+from .draft import AnswerDraft
 
 if TYPE_CHECKING:
-    from .api.stream import ChatStream
-    from .display.protocols import View
+    from ..api.stream import ChatStream
+    from ..display.protocols import View
 
 
 @dataclass(frozen=True)
@@ -43,68 +42,6 @@ class RunOptions:
     rows: int = 50
     chat: bool = False
     stream: bool = True
-
-
-class AnswerDraft:
-    """The answer as it arrives (the one copy a run keeps), with the timings it needs.
-
-    Satisfies display.protocols.Draft: views read the reasoning from here, never copy it.
-    """
-
-    def __init__(
-        self, model: str, *, streamed: bool = True, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.builder = CompletionBuilder(model)
-        self.streamed = streamed
-        self._clock = clock
-        self.started = clock()
-        self.first_token: float | None = None
-        self.deltas = 0  # text and reasoning deltas: about one token each in a stream
-        self._reasoning_deltas = 0
-        self._reasoning_span = (0.0, 0.0)  # clock at the first and the last reasoning delta
-
-    def add(self, event: Event) -> None:
-        self.builder.add(event)
-        if not isinstance(event, (ReasoningDelta, ContentDelta)) or not event.text:
-            return
-        now = self._clock()
-        self.deltas += 1
-        self.first_token = now if self.first_token is None else self.first_token
-        if isinstance(event, ReasoningDelta):
-            self._reasoning_deltas += 1
-            first = now if self._reasoning_deltas == 1 else self._reasoning_span[0]
-            self._reasoning_span = (first, now)
-
-    @property
-    def text(self) -> str:
-        return self.builder.text
-
-    @property
-    def reasoning(self) -> str:
-        return self.builder.reasoning
-
-    @property
-    def reasoning_tokens(self) -> int:
-        """Streamed: one a delta, as routing.run sends them; a whole answer: our estimate."""
-        return self._reasoning_deltas if self.streamed else estimate_tokens(self.reasoning)
-
-    @property
-    def reasoning_seconds(self) -> float | None:
-        """How long the model thought; unknown for a whole answer."""
-        if not self.streamed or not self._reasoning_deltas:
-            return None
-        return self._reasoning_span[1] - self._reasoning_span[0]
-
-    @property
-    def ttft_ms(self) -> int | None:
-        return None if self.first_token is None else int((self.first_token - self.started) * 1000)
-
-    def completion(self) -> Completion:
-        """The answer so far; latency measured here when the server reported none."""
-        done = self.builder.build()
-        if done.latency_ms is None:
-            done.latency_ms = int((self._clock() - self.started) * 1000)
-        return done
 
 
 def run_prompt(
@@ -259,7 +196,7 @@ def _usage_unreported(
 
 def _record(session: Session, done: Completion, draft: AnswerDraft, outcome: str) -> int:
     """Write the ledger row; returns this notebook's running total of tokens."""
-    from .ledger import UsageRow
+    from ..ledger import UsageRow
 
     row = UsageRow(
         notebook=session.notebook,

@@ -1,0 +1,22 @@
+"""The SQLite usage ledger: one file per machine, shared by every kernel, one row per request.
+
+usage.py holds the rows and totals, schema.py the migrations and the connection, paths.py where
+the file lives and which notebook a kernel serves.
+"""
+
+from .paths import default_ledger_path, notebook_key
+from .schema import MIGRATIONS, migrate, migration, schema_version
+from .usage import Ledger, ModelTotals, NotebookTotals, UsageRow
+
+__all__ = [
+    "MIGRATIONS",
+    "Ledger",
+    "ModelTotals",
+    "NotebookTotals",
+    "UsageRow",
+    "default_ledger_path",
+    "migrate",
+    "migration",
+    "notebook_key",
+    "schema_version",
+]

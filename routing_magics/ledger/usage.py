@@ -1,0 +1,129 @@
+"""The usage ledger: one row per request, keyed by notebook, so totals survive kernel restarts."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+from .schema import connect
+
+#: Outcomes that are not errors; anything else is an error code such as "PROVIDER_ERROR".
+NON_ERROR_OUTCOMES = ("ok", "stopped")
+
+
+@dataclass(frozen=True)
+class UsageRow:
+    """One request as the ledger stores it. There is deliberately no place for the API key."""
+
+    notebook: str
+    model: str
+    endpoint: str
+    provider: str | None
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    estimated: bool  # counted by us: the stream was cut before the server's usage arrived
+    ttft_ms: int | None
+    latency_ms: int | None
+    outcome: str  # "ok", "stopped", or an error code like "PROVIDER_ERROR"
+    ts: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True)
+class ModelTotals:
+    model: str
+    requests: int
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    mean_latency_ms: float | None
+    estimated: bool  # any row estimated
+    errors: int
+
+
+@dataclass(frozen=True)
+class NotebookTotals:
+    notebook: str
+    requests: int
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+_INSERT = """
+INSERT INTO requests (ts, notebook, model, endpoint, provider, prompt_tokens, completion_tokens,
+                      total_tokens, estimated, ttft_ms, latency_ms, outcome)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+_MODEL_TOTALS = f"""
+SELECT model, COUNT(*), SUM(prompt_tokens), SUM(completion_tokens), SUM(total_tokens),
+       AVG(latency_ms), MAX(estimated), SUM(outcome NOT IN {NON_ERROR_OUTCOMES!r})
+FROM requests {{where}} GROUP BY model ORDER BY SUM(total_tokens) DESC, model
+"""
+_NOTEBOOK_TOTALS = """
+SELECT notebook, COUNT(*), COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0),
+       COALESCE(SUM(total_tokens), 0)
+FROM requests {where}
+"""
+
+
+class Ledger:
+    """The usage ledger in one SQLite file; thread-safe, shared by every kernel on the machine."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path).expanduser()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._conn = connect(self.path)
+
+    def record(self, row: UsageRow) -> None:
+        values = (
+            row.ts, row.notebook, row.model, row.endpoint, row.provider, row.prompt_tokens,
+            row.completion_tokens, row.total_tokens, int(row.estimated), row.ttft_ms,
+            row.latency_ms, row.outcome,
+        )  # fmt: skip
+        with self._lock, self._conn as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(_INSERT, values)
+
+    def totals_by_model(self, notebook: str | None) -> list[ModelTotals]:
+        """Per-model sums for one notebook, or for all notebooks when `notebook` is None."""
+        where, params = ("WHERE notebook = ?", (notebook,)) if notebook is not None else ("", ())
+        with self._lock:
+            rows = self._conn.execute(_MODEL_TOTALS.format(where=where), params).fetchall()
+        return [ModelTotals(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[7]) for r in rows]
+
+    def notebook_total(self, notebook: str) -> NotebookTotals:
+        """This notebook's sums; zeros when it has made no request."""
+        sql = _NOTEBOOK_TOTALS.format(where="WHERE notebook = ?")
+        with self._lock:
+            _, *sums = self._conn.execute(sql, (notebook,)).fetchone()
+        return NotebookTotals(notebook, *sums)
+
+    def totals_by_notebook(self) -> list[NotebookTotals]:
+        sql = _NOTEBOOK_TOTALS.format(where="") + " GROUP BY notebook ORDER BY notebook"
+        with self._lock:
+            rows = self._conn.execute(sql).fetchall()
+        return [NotebookTotals(*r) for r in rows]
+
+    def reset(self, notebook: str) -> int:
+        """Forget this notebook's rows; returns how many were deleted."""
+        with self._lock, self._conn as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            return conn.execute("DELETE FROM requests WHERE notebook = ?", (notebook,)).rowcount
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
