@@ -114,3 +114,18 @@ def test_pygments_loads_only_when_code_is_rendered() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["False", "True"]
+
+
+@pytest.mark.parametrize(
+    ("text", "coloured"),
+    [
+        ("```python\nx = 1\n", False),  # still being written
+        ("```python\nx = 1\n```\n", True),
+        ("~~~~python\nx = 1\n~~~\n", False),  # a shorter closer is code, not the end
+        ("~~~~python\nx = 1\n~~~~~\n", True),
+        ("    x = 1\n", False),  # an indented block may still grow
+    ],
+)
+def test_a_live_tail_colours_only_fences_it_has_closed(text: str, coloured: bool) -> None:
+    assert ("<span" in markdown_to_html(text, live=True)) is coloured
+    assert "<span" in markdown_to_html(text) or text.startswith("    ")  # finished: coloured

@@ -7,10 +7,10 @@ import re
 import pytest
 
 from routing_magics.display.math import math_html
-from routing_magics.display.render import footer_html, markdown_to_html, notice_html
+from routing_magics.display.render import FooterInfo, footer_html, markdown_to_html, notice_html
 from routing_magics.display.tables import table
 
-from .test_render import FooterInfo, active_content
+from .test_render import active_content
 
 PROCESS = re.compile(r'<span class="tex2jax_process mathjax_process">(.*?)</span>', re.S)
 
