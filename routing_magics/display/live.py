@@ -19,6 +19,7 @@ import re
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from .blocks import BlockSplitter, Part
@@ -71,6 +72,9 @@ class LiveView:
         self._interval = 1.0 / max_updates_per_second
         self._byte_rate = max_update_bytes_per_second
         self._render = renderer or markdown_to_html
+        # The live tail leaves a still-open code fence unhighlighted: each piece is highlighted
+        # once, when it is shown for good, not again on every update of the tail.
+        self._render_tail = renderer or partial(markdown_to_html, live=True)
         self._reasoning_window = reasoning_window
         self._splitter = BlockSplitter(freeze_chars)
         self._live: DisplayHandle | None = None
@@ -194,7 +198,7 @@ class LiveView:
             tail = self._splitter.tail
             return {
                 "text/plain": tail,
-                "text/html": self._render(self._splitter.tail_opener + tail),
+                "text/html": self._render_tail(self._splitter.tail_opener + tail),
             }
         text = _reasoning_preview(self._draft.reasoning, self._reasoning_window)
         count = self._draft.reasoning_tokens

@@ -2,8 +2,10 @@
 
 Model output is untrusted. Raw HTML is escaped (markdown-it with `html: False`), link and image
 URLs pass an allowlist of schemes after entity/percent decoding, links open in a new tab with
-`rel="noopener noreferrer nofollow"`, and `$…$`, `\\(…\\)`, `\\[…\\]` stay verbatim for MathJax.
-markdown-it-py is imported on first use so `import routing_magics` stays cheap.
+`rel="noopener noreferrer nofollow"`. Fenced code is highlighted (highlight.py), math is marked for
+MathJax and everything else is marked for MathJax to leave alone (math.py), wide tables scroll
+inside the output; colours come from styles.py. markdown-it-py and Pygments are imported on first
+use so `import routing_magics` stays cheap.
 """
 
 from __future__ import annotations
@@ -14,13 +16,19 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from . import styles
+from .highlight import code_block_html
+from .math import math_rule, render_math
 from .protocols import FooterInfo
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from markdown_it import MarkdownIt
+    from markdown_it.renderer import RendererHTML
     from markdown_it.rules_core import StateCore
-    from markdown_it.rules_inline import StateInline
     from markdown_it.token import Token
+    from markdown_it.utils import EnvType, OptionsDict
 
 __all__ = [
     "FooterInfo",
@@ -68,10 +76,15 @@ def is_safe_url(url: str, *, image: bool = False) -> bool:
     return scheme in _LINK_SCHEMES
 
 
-def markdown_to_html(text: str) -> str:
-    """Render an answer's markdown to safe HTML inside `<div class="routing-magics-answer">`."""
-    body = _markdown().render(text)
-    return f'<div class="routing-magics-answer">{body}</div>'
+def markdown_to_html(text: str, *, live: bool = False) -> str:
+    """Render an answer's markdown to safe HTML inside `<div class="routing-magics-answer">`.
+
+    `live`: the text is a streaming tail, so a fence it has not closed yet is shown plain; it is
+    highlighted once finished (a closed fence, or a piece the live view shows for good).
+    """
+    env = {"live_lines": text.split("\n")} if live else {}
+    body = _markdown().render(text, env)
+    return f'<div class="routing-magics-answer {styles.NO_MATH}">{body}</div>'
 
 
 def code_blocks(text: str) -> list[str]:
@@ -92,42 +105,50 @@ def _markdown() -> MarkdownIt:
     md = SafeMarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.enable("table").enable("strikethrough")
     md.use(tasklists_plugin)
-    md.inline.ruler.before("escape", "math_verbatim", _math_verbatim)
+    md.inline.ruler.before("escape", "math", math_rule)
+    md.add_render_rule("math", render_math)
+    md.add_render_rule("fence", _render_fence)
+    md.add_render_rule("code_block", _render_fence)
+    md.add_render_rule("table_open", _render_table_open)
+    md.add_render_rule("table_close", _render_table_close)
     md.core.ruler.push("secure_tokens", _secure_tokens)
     return md
 
 
-def _math_verbatim(state: StateInline, silent: bool) -> bool:
-    """Keep a math span as literal text so emphasis and escapes don't mangle it for MathJax."""
-    end = _math_end(state.src, state.pos, state.posMax)
-    if end is None:
+def _render_fence(
+    renderer: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    """Fenced (and indented) code: a highlighted box, as code looks in a JupyterLab cell."""
+    from markdown_it.common.utils import unescapeAll
+
+    token = tokens[idx]
+    lines = env.get("live_lines")
+    finished = lines is None or _closed(token, lines)
+    return code_block_html(token.content, unescapeAll(token.info), highlight=finished) + "\n"
+
+
+def _closed(token: Token, lines: list[str]) -> bool:
+    """Whether a fence token ends with its closing line (an indented block never does)."""
+    if token.type != "fence" or token.map is None:
         return False
-    if not silent:
-        token = state.push("text", "", 0)
-        token.content = state.src[state.pos : end]
-    state.pos = end
-    return True
+    start, end = token.map
+    last = lines[end - 1].strip() if start < end - 1 < len(lines) else ""
+    marker = token.markup
+    return last.startswith(marker) and not last.strip(marker[0])
 
 
-def _math_end(src: str, pos: int, limit: int) -> int | None:
-    """End of a math span starting at `pos`, or None (so "$5 and $10" stays plain text)."""
-    for opener, closer in (("$$", "$$"), ("\\(", "\\)"), ("\\[", "\\]")):
-        if src.startswith(opener, pos):
-            close = src.find(closer, pos + 2, limit)
-            return close + 2 if close > pos + 2 else None
-    if src[pos] != "$" or pos + 1 >= limit or src[pos + 1].isspace():
-        return None
-    close = pos + 1
-    while True:  # the first unescaped "$" decides: it must close, or there is no math here
-        close = src.find("$", close + 1, limit)
-        if close < 0:
-            return None
-        if src[close - 1] != "\\":
-            break
-    after = src[close + 1] if close + 1 < limit else ""
-    if src[close - 1].isspace() or after.isdigit():
-        return None
-    return close + 1
+def _render_table_open(
+    renderer: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    """A table in a box of its own that scrolls sideways when the table is wider than the cell."""
+    table = renderer.renderToken(tokens, idx, options, env)
+    return f'<div class="routing-magics-table" style="{styles.SCROLL_X}">{table}'
+
+
+def _render_table_close(
+    renderer: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    return renderer.renderToken(tokens, idx, options, env) + "</div>\n"
 
 
 def _secure_tokens(state: StateCore) -> None:
@@ -177,21 +198,23 @@ def reasoning_html(
         facts.append(f"{seconds:.1f} s")
     summary = " · ".join(facts) + ("…" if open else "")
     return (
-        f'<details class="routing-magics-reasoning"{" open" if open else ""}>'
+        f'<details class="routing-magics-reasoning {styles.NO_MATH}"{" open" if open else ""}>'
         f"<summary>{escape(summary)}</summary>"
-        '<div style="white-space:pre-wrap;opacity:0.75;font-size:0.9em">'
-        f"{escape(text)}</div></details>"
+        f'<div style="{styles.REASONING_TEXT}">{escape(text)}</div></details>'
     )
 
 
 def preformatted_html(text: str) -> str:
     """Text shown as it is (--format text / json): escaped, in a <pre>."""
-    return f'<pre class="routing-magics-text">{escape(text)}</pre>'
+    return f'<pre class="routing-magics-text {styles.NO_MATH}">{escape(text)}</pre>'
 
 
 def notice_html(text: str) -> str:
     """A one-line notice (stopped, an error, a max_tokens warning) as its own small output."""
-    return f'<div class="routing-magics-notice" style="font-style:italic">{escape(text)}</div>'
+    return (
+        f'<div class="routing-magics-notice {styles.NO_MATH}" style="{styles.NOTICE}">'
+        f"{escape(text)}</div>"
+    )
 
 
 def _footer_facts(info: FooterInfo) -> list[str]:
@@ -221,8 +244,7 @@ def footer_html(info: FooterInfo) -> str:
     """The footer line, escaped, small and muted."""
     line = " · ".join(escape(fact) for fact in _footer_facts(info))
     return (
-        '<div class="routing-magics-footer" style="font-size:0.85em;opacity:0.7;'
-        f'margin-top:0.25em">{line}</div>'
+        f'<div class="routing-magics-footer {styles.NO_MATH}" style="{styles.FOOTER}">{line}</div>'
     )
 
 

@@ -1,5 +1,7 @@
 """Tables as display bundles (text/plain + escaped text/html): usage per model with a bar
-each, and the small tables of `%route models`, `config` and `usage --all`."""
+each, and the small tables of `%route models`, `config` and `usage --all`. Colours come from
+styles.py; every table scrolls sideways inside its output and is marked for MathJax to leave alone
+(a "$" in a cell stays text)."""
 
 from __future__ import annotations
 
@@ -7,12 +9,13 @@ import html
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from . import styles
+
 if TYPE_CHECKING:
     from ..ledger import ModelTotals
     from .protocols import Bundle
 
 _HEADERS = ("model", "requests", "tokens in", "out", "total", "mean latency")
-_BAR_STYLE = "height:0.6em;background:var(--jp-brand-color1,#1976d2);border-radius:2px"
 
 
 def _format_latency(ms: float | None) -> str:
@@ -52,8 +55,7 @@ def _plain_table(totals: list[ModelTotals], title: str) -> str:
 
 def _bar(share: float) -> str:
     return (
-        '<div style="width:8em;background:rgba(127,127,127,0.2);border-radius:2px">'
-        f'<div style="width:{share:.1f}%;{_BAR_STYLE}"></div></div>'
+        f'<div style="{styles.BAR_TRACK}"><div style="width:{share:.1f}%;{styles.BAR}"></div></div>'
     )
 
 
@@ -72,7 +74,10 @@ def _html_table(totals: list[ModelTotals], title: str) -> str:
     caption = f'<caption style="text-align:left">{html.escape(title)}</caption>'
     footer = f"<div><small>{html.escape(note)}</small></div>" if note else ""
     table = f"<table>{caption}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-    return f'<div class="routing-magics-usage">{table}{footer}</div>'
+    return (
+        f'<div class="routing-magics-usage {styles.NO_MATH}" style="{styles.SCROLL_X}">'
+        f"{table}{footer}</div>"
+    )
 
 
 def usage_table(totals: list[ModelTotals], *, title: str) -> Bundle:
@@ -80,7 +85,10 @@ def usage_table(totals: list[ModelTotals], *, title: str) -> Bundle:
     if not totals:
         return {
             "text/plain": f"{title}\nno requests yet",
-            "text/html": f"<div><b>{html.escape(title)}</b><br>no requests yet</div>",
+            "text/html": (
+                f'<div class="{styles.NO_MATH}"><b>{html.escape(title)}</b><br>'
+                "no requests yet</div>"
+            ),
         }
     return {"text/plain": _plain_table(totals, title), "text/html": _html_table(totals, title)}
 
@@ -101,5 +109,8 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]], caption: str
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     return {
         "text/plain": text.strip("\n"),
-        "text/html": f"<table>{cap}<tr>{head}</tr>{body}</table>",
+        "text/html": (
+            f'<div class="routing-magics-table {styles.NO_MATH}" style="{styles.SCROLL_X}">'
+            f"<table>{cap}<tr>{head}</tr>{body}</table></div>"
+        ),
     }

@@ -236,12 +236,12 @@ def _kernel_id(shell: InteractiveShell | None) -> str | None:
 
 
 def _warm_up() -> None:
-    """Import httpx and build the markdown parser off the main thread, so the first cell's
-    first token is not held up by ~100 ms of imports."""
+    """Import httpx, build the markdown parser and load Pygments off the main thread, so the
+    first cell's first token (and first code block) is not held up by ~100 ms of imports."""
     from ..api import client
     from ..display import render
 
-    render.markdown_to_html("")
+    render.markdown_to_html("```python\nx = 1\n```")
     del client
 
 

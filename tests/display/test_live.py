@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -259,8 +260,9 @@ def test_one_huge_code_fence_streams_in_pieces_within_the_byte_bound() -> None:
     parts = parts_of(sink)
     assert "".join(parts) == text and len(parts) > 5  # text/plain stays the exact answer
     code_parts = [d["text/html"] for d in sink.outputs if "value_" in d.get("text/plain", "")]
-    # every piece of the fence, continuations too, renders as Python code, never as prose
-    assert all('<code class="language-python">' in html for html in code_parts)
+    # every piece of the fence, continuations too, renders as highlighted Python, never as prose
+    assert all('<code class="language-python"' in html for html in code_parts)
+    assert all(re.search(r'<span class="n">\d+</span>', html) for html in code_parts)
     assert view.sent_bytes <= 3 * sum(size(data) for data in sink.outputs)
 
 
@@ -324,13 +326,15 @@ def test_reasoning_collapses_when_the_answer_starts() -> None:
         clock.now += 0.75
     live = sink.displays[0]
     assert live.shown == EMPTY
-    assert '<details class="routing-magics-reasoning" open>' in live.current["text/html"]
+    assert re.match(
+        r'<details class="routing-magics-reasoning [^"]*" open>', live.current["text/html"]
+    )
     view.content("The answer.")
     view.finish(FOOTER)
     outputs = sink.outputs
     assert outputs[0] == EMPTY and outputs[2] == EMPTY
     collapsed = outputs[1]["text/html"]
-    assert collapsed.startswith('<details class="routing-magics-reasoning">')
+    assert re.match(r'<details class="routing-magics-reasoning [^"]*">', collapsed)
     assert "<summary>Reasoning · 3 tokens · 1.5 s</summary>" in collapsed
     assert "think &lt;about&gt; it." in collapsed and "The answer" not in collapsed
     assert outputs[1]["text/plain"] == "Reasoning (3 tokens):\nLet me think <about> it."
@@ -474,3 +478,27 @@ def test_text_view_writes_to_the_current_stdout(capsys: pytest.CaptureFixture[st
     view = Fed(TextView())
     view.content("streamed")
     assert capsys.readouterr().out == "streamed"
+
+
+def test_the_live_tail_highlights_a_code_fence_once_it_is_finished() -> None:
+    clock = FakeClock()
+    sink = RecordingSink(clock)
+    view = Fed(LiveView(sink, clock=clock))
+    view.content("```python\nx = 1\n")
+    live = sink.displays[0].current["text/html"]
+    assert '<code class="language-python"' in live and "<span" not in live  # still open: plain
+    clock.now += 1
+    view.content("```\n\nAfter it.")
+    live = sink.displays[0].current["text/html"]
+    assert '<span class="n">1' in live and "After it." in live  # closed: highlighted
+    view.finish(FOOTER)
+    assert '<span class="n">1' in sink.outputs[1]["text/html"]  # and so it is kept
+
+
+def test_a_finished_piece_of_an_unclosed_fence_is_kept_highlighted() -> None:
+    code = "".join(f"n_{i} = {i}\n" for i in range(400))
+    text = f"```python\n{code}"
+    sink, _ = stream(text, chunk(text, [40] * len(text)), step=0.01)
+    pieces = [d["text/html"] for d in sink.outputs if "n_" in d.get("text/plain", "")]
+    assert len(pieces) > 1
+    assert all(re.search(r'<span class="n">\d+', html) for html in pieces)

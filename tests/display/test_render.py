@@ -55,9 +55,17 @@ def url_problem(tag: str, attr: str, url: str) -> str | None:
     return None
 
 
+# The one <style> we emit ourselves: highlight rules built from fixed names, never model text.
+OUR_STYLE = re.compile(
+    r"<style>(\.routing-magics-code \.[a-z0-9]+\{color:var\(--jp-mirror-editor-[a-z0-9-]+,"
+    r"#[0-9a-f]{3,6}\)(;font-(weight:bold|style:italic))?\})+</style>"
+)
+
+
 def active_content(markup: str) -> list[str]:
     """What in `markup` could run code or load a forbidden URL: an empty list when safe."""
     problems = []
+    markup = OUR_STYLE.sub("", markup)
     for tag, attrs in elements(markup):
         if tag in ACTIVE_ELEMENTS:
             problems.append(f"<{tag}>")
@@ -193,20 +201,25 @@ def test_raster_data_url_only_passes_as_an_image() -> None:
 def test_gfm_table() -> None:
     out = markdown_to_html("| a | b |\n|---|--:|\n| 1 | 2 |")
     tags = [tag for tag, _ in elements(out)]
-    assert tags[:2] == ["div", "table"]
+    assert tags[:3] == ["div", "div", "table"]
     assert tags.count("td") == 2
 
 
-def test_fenced_code_has_language_class() -> None:
+def test_fenced_code_is_a_highlighted_box_with_its_language_class() -> None:
     out = markdown_to_html("```python\nprint('<hi>')\n```")
-    assert '<pre><code class="language-python">' in out
-    assert "&lt;hi&gt;" in out
+    assert re.search(
+        r'<pre class="routing-magics-code" style="[^"]*"><code class="language-python"', out
+    )
+    assert '<span class="b">print</span>(<span class="s">&#x27;&lt;hi&gt;&#x27;</span>)' in out or (
+        '<span class="b">print</span>(<span class="s">\'&lt;hi&gt;\'</span>)' in out
+    )
 
 
 def test_fence_language_cannot_break_out_of_the_attribute() -> None:
     tags = elements(markdown_to_html('```py" onclick="alert(1)\nx\n```'))
     code = [attrs for tag, attrs in tags if tag == "code"]
-    assert code == [{"class": 'language-py"'}]
+    assert [attrs["class"] for attrs in code] == ['language-py"']
+    assert all("onclick" not in attrs for _, attrs in tags)
 
 
 def test_strikethrough() -> None:
@@ -228,17 +241,21 @@ def test_dollar_amounts_stay_text() -> None:
     assert "<p>It costs $5 and $10 today.</p>" in markdown_to_html("It costs $5 and $10 today.")
 
 
-def test_math_is_left_verbatim_for_mathjax() -> None:
+MATH_SPAN = '<span class="tex2jax_process mathjax_process">'
+
+
+def test_math_is_marked_for_mathjax_and_kept_whole() -> None:
     out = markdown_to_html(r"Area $a*b*c$ and $x^2_i$ and \(a_1*b\) and \[ \frac{1}{2} \\ x \]")
-    assert r"$a*b*c$" in out
-    assert r"\(a_1*b\)" in out
-    assert r"\[ \frac{1}{2} \\ x \]" in out
+    assert MATH_SPAN + r"\(a*b*c\)</span>" in out
+    assert MATH_SPAN + r"\(x^2_i\)</span>" in out
+    assert MATH_SPAN + r"\(a_1*b\)</span>" in out
+    assert MATH_SPAN + r"\[ \frac{1}{2} \\ x \]</span>" in out
     assert "<em>" not in out
 
 
 def test_display_math_spanning_lines() -> None:
     out = markdown_to_html("$$\n\\sum_i *x_i* \\\\ y\n$$")
-    assert "$$\n\\sum_i *x_i* \\\\ y\n$$" in out
+    assert MATH_SPAN + "\\[\n\\sum_i *x_i* \\\\ y\n\\]</span>" in out
 
 
 def test_no_footnote_ids_that_would_collide_between_answers() -> None:
@@ -249,7 +266,8 @@ def test_no_footnote_ids_that_would_collide_between_answers() -> None:
 
 def test_answer_is_wrapped_in_a_stable_div() -> None:
     out = markdown_to_html("hi")
-    assert out.startswith('<div class="routing-magics-answer">')
+    # MathJax leaves everything in the answer alone but the math spans marked for it.
+    assert out.startswith('<div class="routing-magics-answer tex2jax_ignore mathjax_ignore">')
     assert out.endswith("</div>")
 
 
@@ -261,7 +279,9 @@ def test_escape() -> None:
 
 def test_reasoning_open_and_collapsed() -> None:
     live = reasoning_html("think <b>", open=True)
-    assert live.startswith('<details class="routing-magics-reasoning" open>')
+    assert live.startswith(
+        '<details class="routing-magics-reasoning tex2jax_ignore mathjax_ignore" open>'
+    )
     assert "think &lt;b&gt;" in live and "white-space:pre-wrap" in live
     done = reasoning_html("think", open=False, tokens=1234, seconds=3.45)
     assert "<details" in done and " open" not in done
@@ -270,7 +290,7 @@ def test_reasoning_open_and_collapsed() -> None:
 
 def test_notice_is_escaped() -> None:
     out = notice_html("bad <b>thing</b>")
-    assert "bad &lt;b&gt;thing&lt;/b&gt;" in out and 'class="routing-magics-notice"' in out
+    assert "bad &lt;b&gt;thing&lt;/b&gt;" in out and 'class="routing-magics-notice ' in out
 
 
 def test_footer_text() -> None:
@@ -300,7 +320,7 @@ def test_footer_marks_offline_estimated_and_stopped() -> None:
 def test_footer_html_is_escaped() -> None:
     info = FooterInfo("route/<x>", "p&q", None, 1, 2, False, 3, False)
     out = footer_html(info)
-    assert "route/&lt;x&gt; · p&amp;q" in out and 'class="routing-magics-footer"' in out
+    assert "route/&lt;x&gt; · p&amp;q" in out and 'class="routing-magics-footer ' in out
     assert active_content(out) == []
 
 

@@ -136,7 +136,8 @@ def test_format_code_puts_the_code_in_the_next_cell(h: Harness) -> None:
 def test_format_text_shows_preformatted_text(h: Harness) -> None:
     cell = h.ok("%%route --format text\necho: **not bold** <b>x</b>")
     html = cell.final_html()
-    assert '<pre class="routing-magics-text">**not bold** &lt;b&gt;x&lt;/b&gt;</pre>' in html
+    pre = '<pre class="routing-magics-text tex2jax_ignore mathjax_ignore">'
+    assert pre + "**not bold** &lt;b&gt;x&lt;/b&gt;</pre>" in html
     assert "<strong>" not in html
 
 
