@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from .money import COST_NOTE, NO_MATH, UNKNOWN, estimate
 from .protocols import FooterInfo
 
 if TYPE_CHECKING:
@@ -203,12 +204,27 @@ def _footer_facts(info: FooterInfo) -> list[str]:
         facts.append(f"{ms} ms" if ms < 1000 else f"{ms / 1000:.1f} s")
     tokens = f"{info.prompt_tokens:,} in / {info.completion_tokens:,} out"
     facts.append(tokens + (" (estimated)" if info.estimated else ""))
+    facts += _cost_facts(info)
     if info.notebook_total_tokens is not None:
         facts.append(f"notebook total {info.notebook_total_tokens:,} tokens")
     if info.offline:
         facts.append("offline emulator")
     if info.status != "ok":
         facts.append(info.status)
+    if info.warning:
+        facts.append(f"⚠ {info.warning}")
+    return facts
+
+
+def _cost_facts(info: FooterInfo) -> list[str]:
+    """'≈ $0.0004', 'notebook ≈ $0.031': estimates from published prices; '—' if unpriced."""
+    cost = info.cost
+    if cost is None:
+        return []
+    facts = [f"cost {UNKNOWN}" if cost.answer_usd is None else estimate(cost.answer_usd)]
+    if cost.notebook_usd is not None:
+        partial = " (priced routes only)" if cost.notebook_partial else ""
+        facts.append(f"notebook {estimate(cost.notebook_usd)}{partial}")
     return facts
 
 
@@ -220,9 +236,10 @@ def footer_text(info: FooterInfo) -> str:
 def footer_html(info: FooterInfo) -> str:
     """The footer line, escaped, small and muted."""
     line = " · ".join(escape(fact) for fact in _footer_facts(info))
+    title = f' title="{escape(COST_NOTE)}"' if info.cost is not None else ""
     return (
-        '<div class="routing-magics-footer" style="font-size:0.85em;opacity:0.7;'
-        f'margin-top:0.25em">{line}</div>'
+        f'<div class="routing-magics-footer {NO_MATH}"{title} style="font-size:0.85em;'
+        f'opacity:0.7;margin-top:0.25em">{line}</div>'
     )
 
 

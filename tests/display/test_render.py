@@ -300,7 +300,7 @@ def test_footer_marks_offline_estimated_and_stopped() -> None:
 def test_footer_html_is_escaped() -> None:
     info = FooterInfo("route/<x>", "p&q", None, 1, 2, False, 3, False)
     out = footer_html(info)
-    assert "route/&lt;x&gt; · p&amp;q" in out and 'class="routing-magics-footer"' in out
+    assert "route/&lt;x&gt; · p&amp;q" in out and 'class="routing-magics-footer ' in out
     assert active_content(out) == []
 
 

@@ -1,0 +1,31 @@
+"""Dollar amounts as text: always an estimate, and never "$0" for an unknown price."""
+
+from __future__ import annotations
+
+#: Shown where a model has no known price.
+UNKNOWN = "—"
+COST_NOTE = (
+    "Costs are estimates from routing.run's published prices (GET /v1/pricing); "
+    "the service's bill is what counts."
+)
+#: Classes that keep MathJax from typesetting "$0.0004 · … $0.031" as math (JupyterLab, VS Code).
+NO_MATH = "tex2jax_ignore mathjax_ignore"
+
+
+def usd(amount: float) -> str:
+    """'$0.00042', '$0.031', '$1.25', '$1,234': two significant figures below a dollar."""
+    if amount <= 0:
+        return "$0"
+    if amount < 0.000_01:
+        return "<$0.00001"
+    if amount < 1:
+        text = f"{amount:.2g}"
+        if "e" in text:  # 2 significant figures without exponent notation
+            text = f"{amount:.7f}".rstrip("0")
+        return f"${text}"
+    return f"${amount:,.2f}" if amount < 1000 else f"${amount:,.0f}"
+
+
+def estimate(amount: float | None) -> str:
+    """'≈ $0.031', or '—' when the price is unknown."""
+    return UNKNOWN if amount is None else f"≈ {usd(amount)}"

@@ -1,0 +1,59 @@
+"""What an answer cost and how near the account is to its caps: the footer's estimates.
+
+Both come from optional lookups (GET /pricing, GET /user/requests) fetched in the background;
+the footer waits for them only briefly, and says nothing when they are unknown.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from ..api.account import cap_warning
+from ..api.models import Completion
+from ..api.pricing import PriceList
+from ..display.protocols import CostInfo
+from ..session import Session
+
+#: Longest the footer waits for prices still being fetched (the fetch began with the request).
+PRICES_WAIT = 1.0
+#: Longest the footer waits for the account's counts (asked at most once a minute).
+ACCOUNT_WAIT = 0.5
+
+
+def start_lookups(session: Session) -> None:
+    """Ask for prices alongside the request (once per session); returns at once."""
+    session.prices.start()
+
+
+def notebook_cost(prices: PriceList, session: Session) -> tuple[float | None, bool]:
+    """This notebook's estimated USD over its priced models, and whether any model is unpriced."""
+    total, priced, unpriced = 0.0, False, False
+    for t in session.ledger.totals_by_model(session.notebook):
+        cost = prices.cost(t.model, t.prompt_tokens, t.completion_tokens)
+        if cost is None:
+            unpriced = unpriced or t.total_tokens > 0
+        else:
+            total, priced = total + cost, True
+    return (total if priced else None), (priced and unpriced)
+
+
+def cost_info(session: Session, done: Completion) -> CostInfo | None:
+    """The footer's cost estimates; None when no prices are known (fetch failed or slow)."""
+    prices = session.prices.get(PRICES_WAIT)
+    if prices is None:
+        return None
+    usage = done.usage
+    answer = prices.cost(done.model, usage.prompt_tokens, usage.completion_tokens)
+    try:
+        notebook, partial = notebook_cost(prices, session)
+    except sqlite3.Error:  # a broken ledger costs the notebook figure, not the footer
+        notebook, partial = None, False
+    return CostInfo(answer, notebook, partial)
+
+
+def account_warning(session: Session) -> str | None:
+    """'1,212 of 1,500 requests used today' past 80% of a cap, from what is known."""
+    session.account.start()  # re-asks at most once a minute, after this request has counted
+    known = session.account.value is not None  # then never wait: what we know will do
+    info = session.account_now(0.0 if known else ACCOUNT_WAIT)
+    return cap_warning(info) if info is not None else None
