@@ -28,6 +28,11 @@ class Allowance:
     def left(self) -> int:
         return max(0, self.limit - self.used)
 
+    def plus(self, requests: int) -> Allowance:
+        """After `requests` more; never past a cap, since the service refuses those."""
+        used = self.used + requests
+        return replace(self, used=min(used, self.limit) if self.limit > 0 else used)
+
     @property
     def share(self) -> float:
         return self.used / self.limit if self.limit > 0 else 0.0
@@ -44,11 +49,7 @@ class AccountInfo:
         """This account after `requests` more (sent since it was fetched)."""
         if requests <= 0:
             return self
-        return replace(
-            self,
-            day=replace(self.day, used=self.day.used + requests),
-            hour=replace(self.hour, used=self.hour.used + requests),
-        )
+        return replace(self, day=self.day.plus(requests), hour=self.hour.plus(requests))
 
 
 def _count(data: Mapping[str, Any], name: str) -> int:
