@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
     from ..api.pricing import PriceList
+    from ..ledger import ModelTotals
     from ..session import Session
 
 USAGE_HELP = "%route usage [--all] [--today] [--reset] [-o NAME] [--csv PATH]"
@@ -74,11 +75,7 @@ def show_usage(session: Session, shell: InteractiveShell, args: UsageArgs) -> No
     if args.out or args.csv:
         return export(session, shell, args, notebook, prices)
     totals = session.ledger.totals_by_model(notebook)
-    costs = (
-        {t.model: prices.cost(t.model, t.prompt_tokens, t.completion_tokens) for t in totals}
-        if prices is not None
-        else None
-    )
+    costs = model_costs(prices, totals)
     title = "Usage, all notebooks" if notebook is None else f"Usage of {notebook}"
     note = price_note(prices)
     display(usage_table(totals, title=title, costs=costs, cost_note=note), raw=True)
@@ -92,6 +89,15 @@ def show_usage(session: Session, shell: InteractiveShell, args: UsageArgs) -> No
     info = session.account_now(QUICK_TIMEOUT)
     if info is not None:
         display(allowance_table(info), raw=True)
+
+
+def model_costs(
+    prices: PriceList | None, totals: list[ModelTotals]
+) -> dict[str, float | None] | None:
+    """Estimated USD per model (None: unpriced), or None when no prices are known."""
+    if prices is None:
+        return None
+    return {t.model: prices.cost(t.model, t.prompt_tokens, t.completion_tokens) for t in totals}
 
 
 def _chart(session: Session, notebook: str | None, today: bool) -> dict[str, str]:
