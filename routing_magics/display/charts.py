@@ -77,21 +77,19 @@ def _bars(buckets: TokenBuckets, top: int) -> list[str]:
 
 
 def _axes(buckets: TokenBuckets, top: int) -> list[str]:
-    """Baseline, the top value, and a few bucket labels (first, every week or 6 h, last)."""
+    """Baseline, the top value, and a few bucket labels."""
     n = len(buckets.labels)
     slot = (WIDTH - LEFT - 8) / n
     base = TOP + PLOT_HEIGHT
-    every = 7 if buckets.unit == "day" else 6
-    marks = sorted({0, n - 1, *range(0, n, every)})
+    # Days: today and every week back from it; hours: every 6 h from midnight.
+    marks = range(n - 1, -1, -7) if buckets.unit == "day" else range(0, n, 6)
     parts = [
         f'<line x1="{LEFT}" y1="{base}" x2="{WIDTH - 8}" y2="{base}" stroke="currentColor" '
         'stroke-opacity="0.4"/>',
         f'<text x="{LEFT - 6}" y="{TOP + 4}" text-anchor="end">{top:,}</text>',
         f'<text x="{LEFT - 6}" y="{base}" text-anchor="end">0</text>',
     ]
-    for j in marks:
-        if j == n - 1 and n - 1 - max((m for m in marks if m < j), default=-every) < every / 2:
-            continue  # too close to the previous label
+    for j in sorted(marks):
         x = LEFT + (j + 0.5) * slot
         label = _attr(buckets.labels[j])
         parts.append(f'<text x="{x:.1f}" y="{base + 14}" text-anchor="middle">{label}</text>')
