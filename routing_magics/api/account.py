@@ -49,7 +49,8 @@ class AccountInfo:
         """This account after `requests` more (sent since it was fetched)."""
         if requests <= 0:
             return self
-        return replace(self, day=self.day.plus(requests), hour=self.hour.plus(requests))
+        day, hour, minute = (a.plus(requests) for a in (self.day, self.hour, self.minute))
+        return replace(self, day=day, hour=hour, minute=minute)
 
 
 def _count(data: Mapping[str, Any], name: str) -> int:

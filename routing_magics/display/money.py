@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 #: Shown where a model has no known price.
 UNKNOWN = "—"
 COST_NOTE = (
@@ -18,11 +20,9 @@ def usd(amount: float) -> str:
         return "$0"
     if amount < 0.000_01:
         return "<$0.00001"
-    if amount < 1:
-        text = f"{amount:.2g}"
-        if "e" in text:  # 2 significant figures without exponent notation
-            text = f"{amount:.7f}".rstrip("0")
-        return f"${text}"
+    if amount < 1:  # two significant figures, never in exponent notation
+        decimals = 1 - math.floor(math.log10(amount))
+        return "$" + f"{amount:.{decimals}f}".rstrip("0").rstrip(".")
     return f"${amount:,.2f}" if amount < 1000 else f"${amount:,.0f}"
 
 

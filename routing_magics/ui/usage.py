@@ -85,6 +85,7 @@ def show_usage(session: Session, shell: InteractiveShell, args: UsageArgs) -> No
         headers = ("notebook", "requests", "tokens in", "out", "total")
         display(table(headers, rows, "By notebook"), raw=True)
     display(_chart(session, notebook, args.today), raw=True)
+    session.account.invalidate()  # asked for: fresh counts, worth a short wait
     session.account.start()
     info = session.account_now(QUICK_TIMEOUT)
     if info is not None:
