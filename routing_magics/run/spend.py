@@ -39,7 +39,10 @@ def notebook_cost(prices: PriceList, session: Session) -> tuple[float | None, bo
 
 def cost_info(session: Session, done: Completion) -> CostInfo | None:
     """The footer's cost estimates; None when no prices are known (fetch failed or slow)."""
-    prices = session.prices.get(PRICES_WAIT)
+    try:
+        prices = session.prices.get(PRICES_WAIT)
+    except KeyboardInterrupt:  # the answer is whole; a Ctrl-C now only skips the estimate
+        prices = None
     if prices is None:
         return None
     usage = done.usage
@@ -55,5 +58,8 @@ def account_warning(session: Session) -> str | None:
     """'1,212 of 1,500 requests used today' past 80% of a cap, from what is known."""
     session.account.start()  # re-asks at most once a minute, after this request has counted
     known = session.account.value is not None  # then never wait: what we know will do
-    info = session.account_now(0.0 if known else ACCOUNT_WAIT)
+    try:
+        info = session.account_now(0.0 if known else ACCOUNT_WAIT)
+    except KeyboardInterrupt:  # as above: skip the warning, keep the footer
+        info = None
     return cap_warning(info) if info is not None else None
