@@ -36,6 +36,7 @@ class Refresher(Generic[T]):
         self._started_at: float | None = None  # when the fetch behind `_value` was started
         self._failed_at: float | None = None
         self._running: threading.Thread | None = None
+        self._outlasted: threading.Thread | None = None  # a fetch that outlasted a wait
 
     @property
     def value(self) -> T | None:
@@ -61,16 +62,22 @@ class Refresher(Generic[T]):
             self._running.start()
 
     def get(self, wait: float = 0.0) -> T | None:
-        """The value, after waiting at most `wait` seconds for a fetch in flight."""
+        """The value, after waiting at most `wait` seconds for a fetch in flight.
+
+        A fetch that was not ready when asked is not waited for again: a hanging endpoint
+        costs one short wait, not one per cell."""
         running = self._running
-        if running is not None and wait > 0:
-            running.join(wait)
+        if running is not None and running is not self._outlasted:
+            if wait > 0:
+                running.join(wait)
+            if running.is_alive():
+                self._outlasted = running
         return self._value
 
     def invalidate(self) -> None:
         """Forget the value (e.g. a new key): the next `start()` fetches again."""
         with self._lock:
-            self._value = self._started_at = self._failed_at = None
+            self._value = self._started_at = self._failed_at = self._outlasted = None
 
     def _run(self, started: float) -> None:
         value: T | None = None

@@ -26,7 +26,7 @@ from ..display.outcome import footer_info, notice_for, provenance
 from ..prompt.prepare import PreparedPrompt, estimate_tokens, prepare_prompt
 from ..session import Session
 from .draft import AnswerDraft
-from .spend import account_warning, cost_info, start_lookups
+from .spend import footer_extras, start_lookups
 
 if TYPE_CHECKING:
     from ..api.stream import ChatStream
@@ -99,9 +99,10 @@ def _finish(
     try:
         total = _record(session, completion, draft, outcome)
     finally:
+        cost, warning = footer_extras(session, completion)
         footer = footer_info(
             completion, outcome=outcome, notebook_total=total, offline=session.offline,
-            cost=cost_info(session, completion), warning=account_warning(session),
+            cost=cost, warning=warning,
         )  # fmt: skip
         # A failed answer gets no notice: each shell shows its error itself.
         notice = None if failure else _notice(session, completion, options)

@@ -7,6 +7,7 @@ the footer waits for them only briefly, and says nothing when they are unknown.
 from __future__ import annotations
 
 import sqlite3
+import time
 
 from ..api.account import cap_warning
 from ..api.models import Completion
@@ -14,10 +15,8 @@ from ..api.pricing import PriceList
 from ..display.protocols import CostInfo
 from ..session import Session
 
-#: Longest the footer waits for prices still being fetched (the fetch began with the request).
-PRICES_WAIT = 1.0
-#: Longest the footer waits for the account's counts (asked at most once a minute).
-ACCOUNT_WAIT = 0.5
+#: Longest the footer waits for both lookups together (prices were asked with the request).
+FOOTER_WAIT = 1.0
 
 
 def start_lookups(session: Session) -> None:
@@ -37,10 +36,10 @@ def notebook_cost(prices: PriceList, session: Session) -> tuple[float | None, bo
     return (total if priced else None), (priced and unpriced)
 
 
-def cost_info(session: Session, done: Completion) -> CostInfo | None:
+def cost_info(session: Session, done: Completion, wait: float = FOOTER_WAIT) -> CostInfo | None:
     """The footer's cost estimates; None when no prices are known (fetch failed or slow)."""
     try:
-        prices = session.prices.get(PRICES_WAIT)
+        prices = session.prices.get(wait)
     except KeyboardInterrupt:  # the answer is whole; a Ctrl-C now only skips the estimate
         prices = None
     if prices is None:
@@ -54,12 +53,19 @@ def cost_info(session: Session, done: Completion) -> CostInfo | None:
     return CostInfo(answer, notebook, partial)
 
 
-def account_warning(session: Session) -> str | None:
+def account_warning(session: Session, wait: float = FOOTER_WAIT) -> str | None:
     """'1,212 of 1,500 requests used today' past 80% of a cap, from what is known."""
     session.account.start()  # re-asks at most once a minute, after this request has counted
     known = session.account.value is not None  # then never wait: what we know will do
     try:
-        info = session.account_now(0.0 if known else ACCOUNT_WAIT)
+        info = session.account_now(0.0 if known else wait)
     except KeyboardInterrupt:  # as above: skip the warning, keep the footer
         info = None
     return cap_warning(info) if info is not None else None
+
+
+def footer_extras(session: Session, done: Completion) -> tuple[CostInfo | None, str | None]:
+    """Cost and cap warning for the footer, waiting at most FOOTER_WAIT for both together."""
+    deadline = time.monotonic() + FOOTER_WAIT
+    cost = cost_info(session, done)
+    return cost, account_warning(session, max(0.0, deadline - time.monotonic()))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from routing_magics.api import errors
 from routing_magics.api.refresh import Refresher
 
@@ -58,3 +60,26 @@ def test_invalidate_forgets_the_value() -> None:
     assert value.get(wait=10) == "prices"
     value.invalidate()
     assert value.value is None and value.started_at is None
+
+
+def test_a_fetch_that_was_not_ready_is_not_waited_for_again() -> None:
+    release, waited = threading.Event(), []
+
+    def fetch() -> str:
+        release.wait(30)
+        return "late"
+
+    value = Refresher(fetch, max_age=60)
+    value.start()
+    assert value.get(wait=0.05) is None  # one short wait …
+    started = threading.Event()
+
+    def second_caller() -> None:
+        started.set()
+        waited.append(value.get(wait=30))  # … and none for the next caller
+
+    caller = threading.Thread(target=second_caller)
+    caller.start()
+    caller.join(10)
+    assert started.is_set() and not caller.is_alive() and waited == [None]
+    release.set()
