@@ -48,7 +48,7 @@ def cost_info(session: Session, done: Completion, wait: float = FOOTER_WAIT) -> 
     answer = prices.cost(done.model, usage.prompt_tokens, usage.completion_tokens)
     try:
         notebook, partial = notebook_cost(prices, session)
-    except sqlite3.Error:  # a broken ledger costs the notebook figure, not the footer
+    except (sqlite3.Error, OSError):  # a broken ledger costs the notebook figure, not the footer
         notebook, partial = None, False
     return CostInfo(answer, notebook, partial)
 
