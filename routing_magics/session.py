@@ -5,11 +5,15 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .api import errors
+from .api.account import AccountInfo, parse_account
 from .api.catalog import DEFAULT_MODEL, Catalog
+from .api.pricing import PriceList
+from .api.refresh import Refresher
 from .config import EMULATOR_KEY, Settings
 
 if TYPE_CHECKING:
@@ -61,6 +65,16 @@ class Session:
         self._lock = threading.Lock()
         self._catalog_asked = False
         self._model_listeners: list[Callable[[str], None]] = []
+        #: GET /pricing, kept a day (with its date: `prices.value.fetched_at`); none on failure.
+        self.prices: Refresher[PriceList] = Refresher(
+            lambda: self.client.pricing(), max_age=86_400, name="routing-magics-pricing"
+        )
+        #: GET /user/requests, re-asked at most once a minute; `account_now()` adds what we sent.
+        self.account: Refresher[AccountInfo] = Refresher(
+            lambda: parse_account(self.client.quick_get("/user/requests")),
+            max_age=60, name="routing-magics-account",
+        )  # fmt: skip
+        self._sent: list[float] = []  # monotonic times of chat requests sent by this session
 
     @property
     def offline(self) -> bool:
@@ -102,8 +116,21 @@ class Session:
             start.join()
         return self._emulator
 
+    def note_request(self) -> None:
+        """Count a chat request as sent, so account figures between two fetches stay current."""
+        self._sent.append(time.monotonic())
+
+    def account_now(self, wait: float = 0.0) -> AccountInfo | None:
+        """The account as last fetched plus the requests sent since; None if never known."""
+        info, since = self.account.get(wait), self.account.started_at
+        if info is None or since is None:
+            return None
+        return info.spent(sum(1 for sent in self._sent if sent > since))
+
     def configure(self, settings: Settings) -> None:
         """Swap settings (e.g. after `%route key`); client and ledger are rebuilt on next use."""
+        self.prices.invalidate()
+        self.account.invalidate()
         with self._lock:
             old, self.settings = self.settings, settings
             if self._client is not None:

@@ -12,6 +12,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .account import AccountInfo
     from .catalog import BUILTIN_ROUTES, Catalog, Route
     from .client import RoutingClient
     from .errors import (
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
         Usage,
         UsageReport,
     )
+    from .pricing import Price, PriceList
     from .stream import ChatStream
     from .transport import Timeouts
 
@@ -50,6 +52,8 @@ _HOMES = {
     "client": ("RoutingClient",),
     "stream": ("ChatStream",),
     "transport": ("Timeouts",),
+    "pricing": ("Price", "PriceList"),
+    "account": ("AccountInfo",),
     "models": (
         "Completion", "ContentDelta", "Event", "Finish", "ReasoningDelta", "ToolCall",
         "ToolCallDelta", "Usage", "UsageReport",
@@ -64,6 +68,7 @@ _MODULE_OF = {name: module for module, names in _HOMES.items() for name in names
 __all__ = [
     "BUILTIN_ROUTES",
     "APIError",
+    "AccountInfo",
     "AuthenticationError",
     "Catalog",
     "ChatStream",
@@ -75,6 +80,8 @@ __all__ = [
     "Finish",
     "InvalidModel",
     "ModelNotAllowed",
+    "Price",
+    "PriceList",
     "ProtocolError",
     "ProviderError",
     "ProviderTimeout",

@@ -16,12 +16,15 @@ from .._version import __version__
 from ..config import DEFAULT_BASE_URL, DEFAULT_FALLBACK_URL
 from . import errors
 from .models import Completion
+from .pricing import PriceList, parse_pricing
 from .stream import ChatStream
 from .transport import RetryPolicy, Timeouts, Transport, ms_since
 from .wire import build_body, completion_from_json
 
 __all__ = ["ChatStream", "RoutingClient", "Timeouts"]
 Messages = Sequence[Mapping[str, Any]]
+#: Seconds allowed for optional lookups (prices, account): never worth a long wait.
+QUICK_TIMEOUT = 2.0
 
 
 class RoutingClient:
@@ -128,6 +131,14 @@ class RoutingClient:
 
     def _get(self, path: str) -> dict[str, Any]:
         return self._transport.read_json(*self._transport.open("GET", path))
+
+    def pricing(self, timeout: float = QUICK_TIMEOUT) -> PriceList:
+        """GET {base}/pricing: USD per million tokens by model; one try, `timeout` seconds."""
+        return parse_pricing(self.quick_get("/pricing", timeout))
+
+    def quick_get(self, path: str, timeout: float = QUICK_TIMEOUT) -> dict[str, Any]:
+        """One GET of optional information: no retry or failover, `timeout` s per phase."""
+        return self._transport.read_json(*self._transport.get_once(path, timeout))
 
 
 def _checked_url(url: str) -> str:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import Any, ClassVar
 
 EXCERPT_CHARS = 200
 
@@ -92,6 +92,16 @@ class DailyLimitExceeded(RateLimited):
     default_hint = (
         "the plan's daily cap is reached; `%route usage` shows what is left, or wait a day"
     )
+
+    def __init__(self, message: str, *, hint: str | None = None, **kwargs: Any) -> None:
+        if hint is None:  # say when, in the user's local time
+            from .account import reset_phrase
+
+            hint = (
+                f"the plan's daily cap is reached and resets {reset_phrase()}; "
+                "`%route usage` shows what is left"
+            )
+        super().__init__(message, hint=hint, **kwargs)
 
 
 class ProviderError(APIError):

@@ -109,6 +109,23 @@ class Transport:
                 raise error from cause
         raise AssertionError("unreachable")
 
+    def get_once(self, path: str, timeout: float) -> tuple[httpx.Response, str]:
+        """GET from the primary base, one attempt, short timeouts: for optional lookups."""
+        base = self.base_url
+        headers = {"Accept": "application/json"}
+        if self._key:  # GET /pricing asks for a Bearer key; X-API-Key goes too, as always
+            headers["Authorization"] = f"Bearer {self._key}"
+        request = self.http.build_request(
+            "GET", base + path, headers=headers, timeout=httpx.Timeout(timeout)
+        )
+        try:
+            response = self.http.send(request, stream=True)
+        except httpx.TransportError as exc:
+            raise self.transport_error(exc, base) from exc
+        if not response.is_success:
+            raise self._status_error(response, base, None)
+        return response, base
+
     def _request(
         self, method: str, url: str, body: dict[str, Any] | None, trace: Trace | None, whole: bool
     ) -> httpx.Request:

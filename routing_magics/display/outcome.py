@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..api.models import Completion
-from .protocols import Status
+from .protocols import CostInfo, Status
 from .render import FooterInfo
 
 
@@ -19,8 +19,9 @@ def status_of(outcome: str) -> Status:
 
 
 def footer_info(
-    done: Completion, *, outcome: str, notebook_total: int | None, offline: bool
-) -> FooterInfo:
+    done: Completion, *, outcome: str, notebook_total: int | None, offline: bool,
+    cost: CostInfo | None = None, warning: str | None = None,
+) -> FooterInfo:  # fmt: skip
     return FooterInfo(
         model=done.model,
         provider=done.provider,
@@ -31,6 +32,8 @@ def footer_info(
         notebook_total_tokens=notebook_total,
         offline=offline,
         status=status_of(outcome),
+        cost=cost,
+        warning=warning,
     )
 
 

@@ -21,6 +21,15 @@ Bundle = dict[str, str]
 
 
 @dataclass(frozen=True)
+class CostInfo:
+    """Estimated USD from published prices; None where a model has no known price."""
+
+    answer_usd: float | None
+    notebook_usd: float | None
+    notebook_partial: bool = False  # some of the notebook's models have no known price
+
+
+@dataclass(frozen=True)
 class FooterInfo:
     """What the footer under an answer says."""
 
@@ -33,6 +42,8 @@ class FooterInfo:
     notebook_total_tokens: int | None
     offline: bool
     status: Status = "ok"
+    cost: CostInfo | None = None  # None: no prices known (say nothing about cost)
+    warning: str | None = None  # e.g. "1,212 of 1,500 requests used today"
 
 
 class DisplayHandle(Protocol):

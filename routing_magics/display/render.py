@@ -19,6 +19,7 @@ from urllib.parse import unquote
 from . import styles
 from .highlight import code_block_html
 from .math import math_rule, render_math
+from .money import COST_NOTE, UNKNOWN, estimate
 from .protocols import FooterInfo
 
 if TYPE_CHECKING:
@@ -226,12 +227,27 @@ def _footer_facts(info: FooterInfo) -> list[str]:
         facts.append(f"{ms} ms" if ms < 1000 else f"{ms / 1000:.1f} s")
     tokens = f"{info.prompt_tokens:,} in / {info.completion_tokens:,} out"
     facts.append(tokens + (" (estimated)" if info.estimated else ""))
+    facts += _cost_facts(info)
     if info.notebook_total_tokens is not None:
         facts.append(f"notebook total {info.notebook_total_tokens:,} tokens")
     if info.offline:
         facts.append("offline emulator")
     if info.status != "ok":
         facts.append(info.status)
+    if info.warning:
+        facts.append(f"⚠ {info.warning}")
+    return facts
+
+
+def _cost_facts(info: FooterInfo) -> list[str]:
+    """'≈ $0.0004', 'notebook ≈ $0.031': estimates from published prices; '—' if unpriced."""
+    cost = info.cost
+    if cost is None:
+        return []
+    facts = [f"cost {UNKNOWN}" if cost.answer_usd is None else estimate(cost.answer_usd)]
+    if cost.notebook_usd is not None:
+        partial = " (priced routes only)" if cost.notebook_partial else ""
+        facts.append(f"notebook {estimate(cost.notebook_usd)}{partial}")
     return facts
 
 
@@ -243,8 +259,10 @@ def footer_text(info: FooterInfo) -> str:
 def footer_html(info: FooterInfo) -> str:
     """The footer line, escaped, small and muted."""
     line = " · ".join(escape(fact) for fact in _footer_facts(info))
+    title = f' title="{escape(COST_NOTE)}"' if info.cost is not None else ""
     return (
-        f'<div class="routing-magics-footer {styles.NO_MATH}" style="{styles.FOOTER}">{line}</div>'
+        f'<div class="routing-magics-footer {styles.NO_MATH}"{title} style="{styles.FOOTER}">'
+        f"{line}</div>"
     )
 
 

@@ -127,6 +127,10 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             return self._model(path[len("/v1/models/") :])
         if method == "GET" and path == "/v1/user/requests":
             return self._user_requests()
+        if method == "GET" and path == "/v1/pricing":
+            if not self._credential():
+                return self._refuse_auth()
+            return self._send_json(200, {"models": self.state.pricing})
         self._send_text(404, "NOT_FOUND", f"Not found: {method} {path}")
 
     # --- auth -------------------------------------------------------------------------------

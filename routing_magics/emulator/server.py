@@ -154,6 +154,15 @@ class Emulator:
         self._state.configure({"daily_limit": limit})
 
     @property
+    def pricing(self) -> list[dict[str, Any]]:
+        """GET /v1/pricing's `models` entries (USD per million tokens); assign to change them."""
+        return self._state.pricing
+
+    @pricing.setter
+    def pricing(self, entries: list[dict[str, Any]]) -> None:
+        self._state.pricing = list(entries)
+
+    @property
     def requests(self) -> list[RecordedRequest]:
         """Every /v1 request so far (control requests excluded), oldest first."""
         return self._state.recorded()

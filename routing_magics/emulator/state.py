@@ -10,6 +10,7 @@ from typing import Any
 
 from ..api.catalog import PLANS
 from .faults import Fault, FaultQueue
+from .wire import default_pricing
 
 #: Headers never recorded: they carry the API key.
 AUTH_HEADERS = frozenset({"authorization", "x-api-key"})
@@ -91,6 +92,8 @@ class EmulatorState:
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
         self._counter = RequestCounter()
+        #: GET /v1/pricing's `models` list; tests may swap it (several tiers, missing models).
+        self.pricing: list[dict[str, Any]] = default_pricing()
 
     def record(self, request: RecordedRequest) -> None:
         with self._lock:
@@ -129,8 +132,9 @@ class EmulatorState:
         return {"plan": self.plan, "token_rate": self.token_rate, "daily_limit": self.daily_limit}
 
     def reset(self) -> None:
-        """Clear faults, recorded requests and usage counters (settings stay)."""
+        """Clear faults, recorded requests and usage counters, and restore the prices."""
         self.faults.clear()
+        self.pricing = default_pricing()
         with self._lock:
             self._requests.clear()
             self._counter.clear()

@@ -201,3 +201,31 @@ def json_or_none(raw: bytes) -> Any:
 
 def plural(n: int, noun: str) -> str:
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
+#: USD per million tokens (input, output) as GET /v1/pricing listed them on 2026-05-15
+#: (../shared/routing-run-facts.md §4b); the Mistral routes had no price.
+PRICES: dict[str, tuple[float, float]] = {
+    "route/minimax-m2.5": (0.19, 1.24),
+    "route/minimax-m2.7": (0.33, 1.32),
+    "route/kimi-k2.5": (0.46, 2.42),
+    "route/kimi-k2.6": (0.46, 2.42),
+    "route/glm-5": (0.79, 2.53),
+    "route/deepseek-v3.2": (0.49, 0.74),
+    "route/deepseek-v4-pro": (0.49, 0.74),
+    "route/qwen3.5-plus": (0.55, 1.65),
+}
+
+
+def default_pricing() -> list[dict[str, Any]]:
+    """GET /v1/pricing's `models` entries: one per priced route, tagged with its tier."""
+    return [
+        {
+            "model": model,
+            "display_name": route_name(ROUTES[model]),
+            "tier": ROUTES[model].tier,
+            "input_per_million": rate_in,
+            "output_per_million": rate_out,
+        }
+        for model, (rate_in, rate_out) in PRICES.items()
+    ]

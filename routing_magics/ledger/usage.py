@@ -110,6 +110,11 @@ class Ledger:
             rows = self._conn.execute(sql).fetchall()
         return [NotebookTotals(*r) for r in rows]
 
+    def select(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+        """Rows of a read-only query (ledger/reports.py builds its reports on this)."""
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
     def reset(self, notebook: str) -> int:
         """Forget this notebook's rows; returns how many were deleted."""
         with self._lock, self._conn as conn:

@@ -26,6 +26,7 @@ from ..display.outcome import footer_info, notice_for, provenance
 from ..prompt.prepare import PreparedPrompt, estimate_tokens, prepare_prompt
 from ..session import Session
 from .draft import AnswerDraft
+from .spend import footer_extras, start_lookups
 
 if TYPE_CHECKING:
     from ..api.stream import ChatStream
@@ -62,6 +63,8 @@ def run_prompt(
     prepared = _prepare(session, template, options, namespace, model)
     draft = AnswerDraft(model, streamed=options.stream)
     failure: errors.RoutingError | None = None
+    start_lookups(session)
+    session.note_request()
     try:
         _consume(_events(session, model, prepared, options, on_stream), view, draft)
     except KeyboardInterrupt:
@@ -96,9 +99,11 @@ def _finish(
     try:
         total = _record(session, completion, draft, outcome)
     finally:
+        cost, warning = footer_extras(session, completion)
         footer = footer_info(
-            completion, outcome=outcome, notebook_total=total, offline=session.offline
-        )
+            completion, outcome=outcome, notebook_total=total, offline=session.offline,
+            cost=cost, warning=warning,
+        )  # fmt: skip
         # A failed answer gets no notice: each shell shows its error itself.
         notice = None if failure else _notice(session, completion, options)
         view.finish(footer, notice=notice, metadata=provenance(completion))

@@ -6,14 +6,13 @@
 from __future__ import annotations
 
 import getpass
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from IPython.core.error import UsageError
 from IPython.display import display
 
-from ..api import errors
 from ..display.tables import table
 
 if TYPE_CHECKING:
@@ -60,53 +59,10 @@ def use(session: Session, shell: InteractiveShell, rest: str) -> None:
 
 
 def usage(session: Session, shell: InteractiveShell, rest: str) -> None:
-    from ..display.tables import usage_table
+    """Tables, chart, costs and caps; -o NAME / --csv PATH export the rows (ui/usage.py)."""
+    from .usage import parse_usage_args, show_usage
 
-    flags = set(rest.split())
-    unknown = flags - {"--all", "--reset"}
-    if unknown:
-        raise UsageError(
-            f"%route usage: unknown option {' '.join(sorted(unknown))}; use --all or --reset"
-        )
-    if flags == {"--all", "--reset"}:
-        raise UsageError("%route usage --reset forgets this notebook's rows only; drop --all")
-    if "--reset" in flags:
-        gone = session.ledger.reset(session.notebook)
-        print(f"Forgot {gone} usage rows of this notebook ({session.notebook}).")
-        return
-    everyone = "--all" in flags
-    totals = session.ledger.totals_by_model(None if everyone else session.notebook)
-    title = "Usage, all notebooks" if everyone else f"Usage of {session.notebook}"
-    display(usage_table(totals, title=title), raw=True)
-    if everyone:
-        notebooks = session.ledger.totals_by_notebook()
-        rows = [(n.notebook, n.requests, n.prompt_tokens, n.completion_tokens, n.total_tokens)
-                for n in notebooks]  # fmt: skip
-        headers = ("notebook", "requests", "tokens in", "out", "total")
-        display(table(headers, rows, "By notebook"), raw=True)
-    account = _account(session)
-    if account:
-        print(account)
-
-
-def _account(session: Session) -> str:
-    """One line from GET /user/requests, or '' when the service does not answer it."""
-    try:
-        info: Mapping[str, Any] = session.client.user_requests()
-    except errors.RoutingError:
-        return ""
-    hourly = f"; this hour {info.get('requests_used_this_hour')} used"
-    if info.get("requests_limit_this_hour"):  # 0 on plans without an hourly cap
-        hourly += f", {info.get('requests_remaining_this_hour')} left"
-    return (
-        f"Account ({info.get('plan_tier', '?')} plan): today "
-        f"{_count(info.get('requests_used_today'), 'request')} used, "
-        f"{info.get('requests_remaining')} left{hourly}."
-    )
-
-
-def _count(n: object, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
+    show_usage(session, shell, parse_usage_args(rest))
 
 
 def config(session: Session, shell: InteractiveShell, rest: str) -> None:

@@ -134,7 +134,8 @@ class RouteMagics(Magics):
             Summarize this for a busy reader: {report}
 
         Line: `%route MODEL prompt…` (one-shot), or a subcommand: models, use MODEL,
-        usage [--all] [--reset], key, config, panel, reset (forget --chat memory), help.
+        usage [--all] [--today] [--reset] [-o NAME] [--csv PATH], key, config, panel, reset
+        (forget --chat memory), help.
         """
         if cell is None:
             return self._line(line)

@@ -26,6 +26,7 @@ from ..prompt.frames import DEFAULT_ROWS, is_frame
 from ..run import RunOptions, run_prompt
 from ..session import Session
 from .panel_choices import NO_CONTEXT, context_choices, context_size, route_label
+from .usage import model_costs
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
@@ -176,7 +177,9 @@ class RoutePanel(widgets.VBox):
     def refresh_usage(self, *_: object) -> None:
         session = self._session
         totals = session.ledger.totals_by_model(session.notebook)
-        self.usage.value = usage_table(totals, title=f"Usage of {session.notebook}")["text/html"]
+        costs = model_costs(session.prices.value, totals)  # no wait: known prices or none
+        title = f"Usage of {session.notebook}"
+        self.usage.value = usage_table(totals, title=title, costs=costs)["text/html"]
 
     def _request(self) -> tuple[str, RunOptions]:
         """The template and options from the widgets' values now."""

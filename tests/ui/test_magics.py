@@ -192,7 +192,7 @@ def test_route_usage_all_and_reset(h: Harness) -> None:
     h.ok("%%route\necho: one two three")
     usage = h.ok("%route usage")
     assert "route/mistral-small-2503" in usage.final_plain()
-    assert "Premium plan" in usage.stdout  # the account line from GET /user/requests
+    assert "Premium plan" in usage.final_plain()  # the account table from GET /user/requests
     assert "route/mistral-small-2503" in h.ok("%route usage --all").final_plain()
     assert "Forgot 1 usage rows" in h.ok("%route usage --reset").stdout
     assert "no requests yet" in h.ok("%route usage").final_plain()

@@ -13,7 +13,7 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 from routing_magics.config import Settings
-from routing_magics.emulator import Emulator
+from routing_magics.emulator import Emulator, RecordedRequest
 from routing_magics.session import Session
 from routing_magics.ui.panel import RoutePanel
 
@@ -209,7 +209,7 @@ def test_the_chosen_context_goes_into_the_request(
     panel.context.value = "notes"
     panel.send("echo: the notes")
     assert panel.wait(10)
-    first, second = (r.json["messages"][-1]["content"] for r in emu.requests)
+    first, second = (r.json["messages"][-1]["content"] for r in _chats(emu))
     assert first.startswith("echo: the data\n\nData `sales`: 3 rows × 1 columns")
     assert second == "echo: the notes\n\nkeep {braces} as written"
 
@@ -222,7 +222,7 @@ def test_settings_reach_the_request(panel: RoutePanel, emu: Emulator, session: S
     panel.chat.value = True
     panel.send("echo: one")
     assert panel.wait(10)
-    body = emu.requests[-1].json
+    body = _chats(emu)[-1].json
     assert body["messages"][0] == {"role": "system", "content": "Be brief."}
     assert body["temperature"] == pytest.approx(0.3)
     assert body["max_tokens"] == 64
@@ -232,7 +232,7 @@ def test_settings_reach_the_request(panel: RoutePanel, emu: Emulator, session: S
     panel.chat.value = False
     panel.send("echo: two")
     assert panel.wait(10)
-    body = emu.requests[-1].json
+    body = _chats(emu)[-1].json
     assert "temperature" not in body
     assert len(session.memory) == 1
 
@@ -262,3 +262,8 @@ def test_stop_right_after_send_stops_before_the_answer_starts(
     assert panel.result is None
     assert outcomes(tmp_path) == ["stopped"]
     assert not panel.send_button.disabled
+
+
+def _chats(emu: Emulator) -> list[RecordedRequest]:
+    """The chat requests the emulator saw (prices and account counts are asked too)."""
+    return [r for r in emu.requests if r.path == "/v1/chat/completions"]
