@@ -60,6 +60,15 @@ def use(session: Session, shell: InteractiveShell, rest: str) -> None:
 
 
 def usage(session: Session, shell: InteractiveShell, rest: str) -> None:
+    from ..ledger import LedgerUnavailable
+
+    try:
+        _usage(session, rest)
+    except LedgerUnavailable as exc:  # a broken ledger: say what to do, not a traceback
+        raise UsageError(str(exc)) from None
+
+
+def _usage(session: Session, rest: str) -> None:
     from ..display.tables import usage_table
 
     flags = set(rest.split())
@@ -135,11 +144,17 @@ def reset(session: Session, shell: InteractiveShell, rest: str) -> None:
 
 def key(session: Session, shell: InteractiveShell, rest: str) -> None:
     """Ask for the key with getpass, so it is never typed into a cell."""
+    from ..api.client import checked_key
+
     entered = getpass.getpass("routing.run API key (rk_…): ").strip()
     if not entered:
         raise UsageError("no key entered; nothing changed")
     if not entered.startswith("rk_"):
         raise UsageError("routing.run keys start with rk_; nothing changed")
+    try:  # the client's own check, now rather than at the next cell
+        checked_key(entered)
+    except errors.ConfigurationError as exc:
+        raise UsageError(f"{exc}; nothing changed") from None
     session.configure(replace(session.settings, api_key=entered))
     settings = session.settings
     where = "the offline emulator (offline is on)" if settings.offline else settings.base_url
