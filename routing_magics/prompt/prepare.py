@@ -71,7 +71,18 @@ def render_value(
     """Default `{name}` rendering: frames as `frame_to_text`, everything else as `str()`."""
     if is_frame(value):
         return frame_to_text(value, name=name, max_rows=max_rows, max_chars=max_chars)
-    return str(value)
+    return text_of(name, value)
+
+
+def text_of(name: str, value: object) -> str:
+    """`str(value)`; a `__str__` that raises becomes one ConfigurationError line."""
+    try:
+        return str(value)
+    except Exception as exc:  # the user's object: anything can come out of its __str__
+        raise ConfigurationError(
+            f"{{{name}}} could not be turned into text: str() raised {type(exc).__name__}",
+            hint=f"fix {type(value).__name__}.__str__, or interpolate a plain value",
+        ) from None
 
 
 def _output_reserve(max_tokens: int | None) -> int:
@@ -223,5 +234,5 @@ class _PlainValues:
         if is_frame(value):
             return ""
         if name not in self._cache:
-            self._cache[name] = str(value)
+            self._cache[name] = text_of(name, value)
         return self._cache[name]

@@ -14,6 +14,7 @@ from IPython.core.error import UsageError
 from IPython.display import display
 
 from ..api import errors
+from ..config import public_url
 from ..display.tables import table
 
 if TYPE_CHECKING:
@@ -157,7 +158,11 @@ def key(session: Session, shell: InteractiveShell, rest: str) -> None:
         raise UsageError(f"{exc}; nothing changed") from None
     session.configure(replace(session.settings, api_key=entered))
     settings = session.settings
-    where = "the offline emulator (offline is on)" if settings.offline else settings.base_url
+    where = (
+        "the offline emulator (offline is on)"
+        if settings.offline
+        else public_url(settings.base_url)
+    )
     print(f"Key set for this kernel; requests now go to {where}.")
 
 
