@@ -110,7 +110,8 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         refusal = control_refusal(self.headers, secret, str(host), int(port))
         if refusal is not None:
             self.close_connection = True
-            self._send_json(refusal[0], {"error": refusal[1]})
+            body = json.dumps({"error": refusal[1]}).encode()
+            self._send(refusal[0], "application/json", body, {"Connection": "close"})
             return
         self._send_json(*handle_control(self.state, method, path, raw))
 
