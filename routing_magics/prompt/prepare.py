@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from ..api.errors import ConfigurationError
+from ..api.errors import ConfigurationError, excerpt
 from .frames import DEFAULT_ROWS, FrameInfo, fit_frame, frame_to_text, is_frame
 
 __all__ = [
@@ -79,8 +79,12 @@ def text_of(name: str, value: object) -> str:
     try:
         return str(value)
     except Exception as exc:  # the user's object: anything can come out of its __str__
+        try:
+            said = excerpt(f"{type(exc).__name__}: {exc}")
+        except Exception:  # an exception whose own str() raises
+            said = type(exc).__name__
         raise ConfigurationError(
-            f"{{{name}}} could not be turned into text: str() raised {type(exc).__name__}",
+            f"{{{name}}} could not be turned into text: str() raised {said}",
             hint=f"fix {type(value).__name__}.__str__, or interpolate a plain value",
         ) from None
 
