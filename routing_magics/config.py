@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_BASE_URL = "https://api.routing.run/v1"
 DEFAULT_FALLBACK_URL = "https://ai.routing.sh/v1"
@@ -19,6 +20,9 @@ ENV_FALLBACK_URL = "ROUTING_RUN_FALLBACK_BASE_URL"
 ENV_OFFLINE = "ROUTING_MAGICS_OFFLINE"
 ENV_USAGE_DB = "ROUTING_MAGICS_USAGE_DB"
 ENV_EMULATOR_RATE = "ROUTING_MAGICS_EMULATOR_TOKEN_RATE"
+ENV_ANSWER_DEADLINE = "ROUTING_MAGICS_ANSWER_DEADLINE"
+#: Seconds one answer may take in all, keep-alives or not: generous, it only stops runaways.
+DEFAULT_ANSWER_DEADLINE = 1800.0
 
 
 def _truthy(value: str | None) -> bool:
@@ -35,6 +39,7 @@ class Settings:
     offline: bool = False
     usage_db: str = ""
     emulator_token_rate: float | None = DEMO_TOKEN_RATE
+    answer_deadline: float = DEFAULT_ANSWER_DEADLINE
 
     @property
     def use_emulator(self) -> bool:
@@ -44,10 +49,11 @@ class Settings:
         """What `%route config` shows: every setting, the key only as set/unset."""
         return {
             "api key": "set" if self.api_key else "unset",
-            "base URL": self.base_url,
-            "fallback base URL": self.fallback_base_url or "(disabled)",
+            "base URL": public_url(self.base_url),
+            "fallback base URL": public_url(self.fallback_base_url or "") or "(disabled)",
             "offline emulator": "on" if self.use_emulator else "off",
             "usage ledger": self.usage_db,
+            "answer deadline": f"{self.answer_deadline:g} s",
         }
 
 
@@ -62,7 +68,32 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         offline=_truthy(env.get(ENV_OFFLINE)),
         usage_db=env.get(ENV_USAGE_DB, ""),
         emulator_token_rate=_token_rate(env.get(ENV_EMULATOR_RATE, "")),
+        answer_deadline=_deadline(env.get(ENV_ANSWER_DEADLINE, "")),
     )
+
+
+def public_url(url: str) -> str:
+    """`url` as it may be shown or stored: no user:password@, no query or fragment (tokens)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:  # unparseable: show nothing of it rather than a secret
+        return "(unreadable URL)"
+    if not parts.scheme or not host:
+        return url.split("@")[-1].split("?")[0].split("#")[0]
+    host = f"[{host}]" if ":" in host else host
+    netloc = f"{host}:{port}" if port is not None else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def _deadline(text: str) -> float:
+    """Seconds per answer: unset, unreadable or not positive → the generous default."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        return DEFAULT_ANSWER_DEADLINE
+    return seconds if 0 < seconds < float("inf") else DEFAULT_ANSWER_DEADLINE
 
 
 def _token_rate(text: str) -> float | None:

@@ -64,6 +64,7 @@ class Session:
         self._ledger: Ledger | None = None
         self._lock = threading.Lock()
         self._catalog_asked = False
+        self._ledger_said: str | None = None
         self._model_listeners: list[Callable[[str], None]] = []
         #: GET /pricing, kept a day (with its date: `prices.value.fetched_at`); none on failure.
         self.prices: Refresher[PriceList] = Refresher(
@@ -157,16 +158,21 @@ class Session:
 
     def _make_client(self) -> RoutingClient:
         from .api.client import RoutingClient
+        from .api.transport import Timeouts
 
+        timeouts = Timeouts(answer=self.settings.answer_deadline)
         if self.offline:
             # Offline, only a loopback fallback makes sense: a second emulator, for failover demos.
             fallback = self.settings.fallback_base_url or ""
             local = fallback.startswith(("http://127.0.0.1:", "http://localhost:"))
             return RoutingClient(
-                EMULATOR_KEY, self.start_emulator(), fallback_base_url=fallback if local else None
-            )
+                EMULATOR_KEY, self.start_emulator(),
+                fallback_base_url=fallback if local else None, timeouts=timeouts,
+            )  # fmt: skip
         s = self.settings
-        return RoutingClient(s.api_key, s.base_url, fallback_base_url=s.fallback_base_url)
+        return RoutingClient(
+            s.api_key, s.base_url, fallback_base_url=s.fallback_base_url, timeouts=timeouts
+        )
 
     @property
     def ledger(self) -> Ledger:
@@ -176,6 +182,15 @@ class Session:
             if self._ledger is None:
                 self._ledger = Ledger(self.ledger_path)
             return self._ledger
+
+    def ledger_trouble(self, problem: Exception) -> str | None:
+        """The line to show for a ledger that failed: once per session and reason, else None."""
+        said, self._ledger_said = self._ledger_said, str(problem)
+        with self._lock:  # reopened on next use: the user may have moved the file aside
+            if self._ledger is not None:
+                self._ledger.close()
+                self._ledger = None
+        return None if said == str(problem) else str(problem)
 
     def use_model(self, model: str) -> str:
         """Make `model` this notebook's default and tell the listeners (the panel's picker)."""

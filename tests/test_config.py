@@ -1,4 +1,11 @@
-from routing_magics.config import DEFAULT_BASE_URL, DEFAULT_FALLBACK_URL, settings_from_env
+import pytest
+
+from routing_magics.config import (
+    DEFAULT_BASE_URL,
+    DEFAULT_FALLBACK_URL,
+    public_url,
+    settings_from_env,
+)
 
 
 def test_defaults_with_empty_environment() -> None:
@@ -45,3 +52,25 @@ def test_key_is_stripped_and_emulator_rate_parsed_leniently() -> None:
         settings_from_env({"ROUTING_MAGICS_EMULATOR_TOKEN_RATE": "0"}).emulator_token_rate is None
     )
     assert settings_from_env({"ROUTING_MAGICS_EMULATOR_TOKEN_RATE": "40"}).emulator_token_rate == 40
+
+
+def test_answer_deadline_from_the_environment_with_a_generous_default() -> None:
+    assert settings_from_env({}).answer_deadline == 1800.0
+    assert settings_from_env({"ROUTING_MAGICS_ANSWER_DEADLINE": "90"}).answer_deadline == 90.0
+    for junk in ("soon", "0", "-5", "inf", "nan"):
+        assert settings_from_env({"ROUTING_MAGICS_ANSWER_DEADLINE": junk}).answer_deadline == 1800
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://user:pw@proxy.example/v1", "https://proxy.example/v1"),
+        ("https://proxy.example:8443/v1?token=abc#frag", "https://proxy.example:8443/v1"),
+        ("http://:pw@[::1]:9/v1", "http://[::1]:9/v1"),
+        ("https://api.routing.run/v1", "https://api.routing.run/v1"),
+        ("http://u:p@host:notaport/v1", "(unreadable URL)"),
+    ],
+)
+def test_public_url_drops_userinfo_query_and_fragment(url: str, shown: str) -> None:
+    assert public_url(url) == shown
+    assert settings_from_env({"ROUTING_RUN_BASE_URL": url}).describe()["base URL"] == shown

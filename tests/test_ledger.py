@@ -190,7 +190,6 @@ def test_concurrent_processes_lose_no_row(tmp_path: Path) -> None:
         ({}, {"__session__": "b.ipynb", "__vsc_ipynb_file__": "c.ipynb"}, "k1", "b.ipynb"),
         ({"JPY_SESSION_NAME": ""}, {"__vsc_ipynb_file__": "/w/c.ipynb"}, "k1", "/w/c.ipynb"),
         ({}, {"__session__": None}, "1234-abcd", "kernel:1234-abcd"),
-        ({}, {}, None, "kernel:unknown"),
     ],
 )  # fmt: skip
 def test_notebook_key_precedence(

@@ -13,18 +13,22 @@ from typing import Any
 import httpx
 
 from .._version import __version__
-from ..config import DEFAULT_BASE_URL, DEFAULT_FALLBACK_URL
+from ..config import DEFAULT_BASE_URL, DEFAULT_FALLBACK_URL, public_url
 from . import errors
+from .bodies import ACCEPT_ENCODING, MIB
 from .models import Completion
 from .pricing import PriceList, parse_pricing
 from .stream import ChatStream
-from .transport import RetryPolicy, Timeouts, Transport, ms_since
+from .transport import REPLY_BYTES, RetryPolicy, Timeouts, Transport, ms_since
 from .wire import build_body, completion_from_json
 
 __all__ = ["ChatStream", "RoutingClient", "Timeouts"]
 Messages = Sequence[Mapping[str, Any]]
 #: Seconds allowed for optional lookups (prices, account): never worth a long wait.
 QUICK_TIMEOUT = 2.0
+#: The most a reply may expand to: a whole answer (a long one is ~1 MB), and the model list.
+COMPLETION_BYTES = 32 * MIB
+MODELS_BYTES = 8 * MIB
 
 
 class RoutingClient:
@@ -46,9 +50,10 @@ class RoutingClient:
     ) -> None:
         base = _checked_url(base_url)
         fallback = _checked_url(fallback_base_url) if fallback_base_url else None
-        key = _checked_key(api_key)
+        key = checked_key(api_key)
         timeouts = timeouts or Timeouts()
-        headers = {"User-Agent": user_agent, **({"X-API-Key": key} if key else {})}
+        headers = {"User-Agent": user_agent, "Accept-Encoding": ACCEPT_ENCODING,
+                   **({"X-API-Key": key} if key else {})}  # fmt: skip
         t = timeouts
         # No keep-alive: every request gets its own socket, which ChatStream.close() can shut
         # down from another thread even while the reader still waits for the headers.
@@ -67,11 +72,13 @@ class RoutingClient:
 
     @property
     def base_url(self) -> str:
-        return self._transport.base_url
+        """The primary base URL as it may be shown (no credentials, no query)."""
+        return public_url(self._transport.base_url)
 
     @property
     def fallback_base_url(self) -> str | None:
-        return self._transport.fallback_base_url
+        fallback = self._transport.fallback_base_url
+        return public_url(fallback) if fallback else None
 
     @property
     def timeouts(self) -> Timeouts:
@@ -103,7 +110,8 @@ class RoutingClient:
         )  # fmt: skip
         started = time.monotonic()
         response, base = self._transport.open("POST", "/chat/completions", body, model=model)
-        completion = completion_from_json(self._transport.read_json(response, base), model, base)
+        data = self._transport.read_json(response, base, COMPLETION_BYTES)
+        completion = completion_from_json(data, model, base)
         if completion.latency_ms is None:
             completion.latency_ms = ms_since(started)
         return completion
@@ -122,15 +130,15 @@ class RoutingClient:
 
     def list_models(self) -> list[dict[str, Any]]:
         """GET {base}/models: the routes this key may call."""
-        items = self._get("/models").get("data")
+        items = self._get("/models", MODELS_BYTES).get("data")
         return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
 
     def user_requests(self) -> dict[str, Any]:
         """GET {base}/user/requests: requests used and left today / this hour, and the plan."""
         return self._get("/user/requests")
 
-    def _get(self, path: str) -> dict[str, Any]:
-        return self._transport.read_json(*self._transport.open("GET", path))
+    def _get(self, path: str, limit: int = REPLY_BYTES) -> dict[str, Any]:
+        return self._transport.read_json(*self._transport.open("GET", path), limit)
 
     def pricing(self, timeout: float = QUICK_TIMEOUT) -> PriceList:
         """GET {base}/pricing: USD per million tokens by model; one try, `timeout` seconds."""
@@ -144,14 +152,15 @@ class RoutingClient:
 def _checked_url(url: str) -> str:
     if not url.startswith(("http://", "https://")):
         hint = f"e.g. {DEFAULT_BASE_URL}"
-        raise errors.ConfigurationError(f"base URL {url!r} must start with http(s)://", hint=hint)
+        shown = public_url(url)
+        raise errors.ConfigurationError(f"base URL {shown!r} must start with http(s)://", hint=hint)
     return url.rstrip("/")
 
 
-def _checked_key(key: str | None) -> str | None:
+def checked_key(key: str | None) -> str | None:
     """The key stripped; one that cannot be an HTTP header fails here, without echoing it."""
     key = (key or "").strip() or None
-    if key is not None and not (key.isascii() and key.isprintable()):
+    if key is not None and not (key.isascii() and key.isprintable() and len(key.split()) == 1):
         raise errors.ConfigurationError(
             "the API key holds spaces, line breaks or non-ASCII characters",
             hint="copy the rk_… key again, exactly, into ROUTING_RUN_API_KEY or `%route key`",

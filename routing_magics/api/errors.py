@@ -217,7 +217,7 @@ def json_error_message(body: str) -> str:
     """The message of a JSON error body (`{"error": {"message": …}}` or `{"error": "…"}`)."""
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return ""
     error = data.get("error") if isinstance(data, dict) else None
     if isinstance(error, Mapping):

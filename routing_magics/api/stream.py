@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from . import errors
+from .bodies import iter_decoded
 from .errors import excerpt
 from .models import Completion, Event, Finish
 from .sse import DONE, SSEDecoder, SSEMessage
@@ -99,6 +100,12 @@ class ChatStream:
                 if ended_with_done:
                     break
                 yield from self._events_for(message)
+                # Finish reason and usage are all a stream owes us: a server that then sends
+                # neither [DONE] nor a close must not turn a complete answer into a timeout.
+                told = self._state.answer
+                if told.finish_reason is not None and told.usage is not None:
+                    ended_with_done = True
+                    break
             if not ended_with_done and self._stop.is_set():  # our shutdown looks like an EOF
                 raise self._stopped()
             if not ended_with_done and self._state.answer.finish_reason is None:
@@ -143,12 +150,25 @@ class ChatStream:
     def _messages(self, response: httpx.Response) -> Iterator[SSEMessage]:
         """The body's SSE messages; network failures → our errors, with the partial text."""
         decoder = SSEDecoder()
+        allowed = self._transport.timeouts.answer
+        deadline = self._started + allowed
         try:
-            for chunk in response.iter_bytes():
+            for chunk in iter_decoded(response):
                 if self._stop.is_set():
                     raise self._stopped()
+                if time.monotonic() > deadline:  # bytes (or keep-alives) kept coming, no end
+                    raise errors.Timeout(
+                        f"{self.endpoint} did not finish the answer within {allowed:g} s",
+                        hint="the partial answer is kept; raise ROUTING_MAGICS_ANSWER_DEADLINE "
+                        "if answers this long are expected",
+                        partial_text=self.text,
+                        endpoint=self.endpoint,
+                    )
                 yield from decoder.feed(chunk)
             yield from decoder.flush()
+        except errors.ProtocolError as exc:  # the decoder's: a line too long
+            exc.partial_text, exc.endpoint = self.text, self.endpoint
+            raise
         except httpx.TransportError as exc:
             if self._stop.is_set():
                 raise self._stopped() from exc

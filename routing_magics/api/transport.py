@@ -16,13 +16,17 @@ from typing import Any
 
 import httpx
 
+from ..config import DEFAULT_ANSWER_DEADLINE, public_url
 from . import errors
+from .bodies import iter_decoded, read_body
 from .errors import api_error, excerpt
 
 _RETRYABLE_TRANSPORT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 _RETRYABLE_STATUS = (errors.RateLimited, errors.ProviderError, errors.ProviderTimeout)
 #: How much of an error body is read into an error message.
 ERROR_BODY_BYTES = 2048
+#: The most a JSON reply may expand to when no call says otherwise (an account reply, prices).
+REPLY_BYTES = 1024 * 1024
 log = logging.getLogger(__name__)
 Trace = Callable[[str, dict[str, Any]], None]
 
@@ -30,13 +34,15 @@ Trace = Callable[[str, dict[str, Any]], None]
 @dataclass(frozen=True)
 class Timeouts:
     """Seconds. `read` is the longest silence allowed between two chunks of a stream;
-    `whole_answer` bounds an unstreamed answer, which sends nothing until it is complete."""
+    `whole_answer` bounds an unstreamed answer, which sends nothing until it is complete;
+    `answer` bounds one answer in all, however steadily bytes (or keep-alives) arrive."""
 
     connect: float = 10.0
     read: float = 120.0
     write: float = 30.0
     pool: float = 10.0
     whole_answer: float = 600.0
+    answer: float = DEFAULT_ANSWER_DEADLINE
 
 
 @dataclass(frozen=True)
@@ -70,12 +76,15 @@ class Transport:
         self.http, self.base_url, self.fallback_base_url = http, base_url, fallback_base_url
         self.timeouts, self.policy = timeouts, policy
         self._key, self._sleep = key, sleep
+        # A base URL may carry user:password@ or ?token=: only its public form is ever shown.
+        self._hidden = {url: public_url(url) for url in (base_url, fallback_base_url) if url}
 
     def open(
         self, method: str, path: str, body: dict[str, Any] | None = None, *,
         model: str | None = None, trace: Trace | None = None, stop: threading.Event | None = None,
     ) -> tuple[httpx.Response, str]:  # fmt: skip
-        """Send with retries and failover; the first 2xx response (body unread) and its base.
+        """Send with retries and failover; the first 2xx response (body unread) and its base
+        in public form (no credentials), as errors and answers name it.
 
         Setting `stop` ends a wait between attempts at once (the error is raised as it is).
         """
@@ -85,25 +94,26 @@ class Transport:
         base, attempts = self.base_url, self.policy.max_attempts
         for attempt in range(1, attempts + 1):
             request = self._request(method, base + path, body, trace, whole_answer)
+            shown = self._hidden.get(base, base)
             cause: Exception | None = None
             try:
                 response = self.http.send(request, stream=True)
             except httpx.TransportError as exc:
-                error: errors.RoutingError = self.transport_error(exc, base, whole=whole_answer)
+                error: errors.RoutingError = self.transport_error(exc, shown, whole=whole_answer)
                 retry = isinstance(exc, _RETRYABLE_TRANSPORT)
                 retry = retry and not (whole_answer and isinstance(exc, httpx.ReadTimeout))
                 cause, wait = exc, None
             else:
                 if response.is_success:
-                    return response, base
-                error = self._status_error(response, base, model)
+                    return response, shown
+                error = self._status_error(response, shown, model)
                 wait = parse_retry_after(response.headers.get("Retry-After"))
                 retry = isinstance(error, _RETRYABLE_STATUS)
                 retry = retry and not isinstance(error, errors.DailyLimitExceeded)
             if not retry or attempt == attempts or (stop and stop.is_set()):
                 raise error from cause
             delay = self.policy.delay(attempt, wait)
-            log.info("%s from %s; attempt %d in %.2f s", error.code, base, attempt + 1, delay)
+            log.info("%s from %s; attempt %d in %.2f s", error.code, shown, attempt + 1, delay)
             base = self.fallback_base_url or base  # fail over, and stay there
             if self._pause(delay, stop):
                 raise error from cause
@@ -112,6 +122,7 @@ class Transport:
     def get_once(self, path: str, timeout: float) -> tuple[httpx.Response, str]:
         """GET from the primary base, one attempt, short timeouts: for optional lookups."""
         base = self.base_url
+        shown = self._hidden.get(base, base)  # errors and answers name it without credentials
         headers = {"Accept": "application/json"}
         if self._key:  # GET /pricing asks for a Bearer key; X-API-Key goes too, as always
             headers["Authorization"] = f"Bearer {self._key}"
@@ -121,10 +132,10 @@ class Transport:
         try:
             response = self.http.send(request, stream=True)
         except httpx.TransportError as exc:
-            raise self.transport_error(exc, base) from exc
+            raise self.transport_error(exc, shown) from exc
         if not response.is_success:
-            raise self._status_error(response, base, None)
-        return response, base
+            raise self._status_error(response, shown, None)
+        return response, shown
 
     def _request(
         self, method: str, url: str, body: dict[str, Any] | None, trace: Trace | None, whole: bool
@@ -174,19 +185,21 @@ class Transport:
             message = f"the connection to {base} failed: {type(exc).__name__}: {exc}"
         return cls(self.redact(message), partial_text=partial_text, endpoint=base)
 
-    def read_json(self, response: httpx.Response, base: str) -> dict[str, Any]:
-        """The body as a JSON object; a 200 carrying `{"error": …}` raises APIError."""
+    def read_json(
+        self, response: httpx.Response, base: str, limit: int = REPLY_BYTES
+    ) -> dict[str, Any]:
+        """The body as a JSON object, read up to `limit` bytes however it is compressed; a 200
+        carrying `{"error": …}` raises APIError."""
+        deadline = time.monotonic() + self.timeouts.answer
         try:
-            raw = response.read()
+            raw = read_body(response, limit, base, deadline=deadline)
         except httpx.TransportError as exc:
             raise self.transport_error(exc, base) from exc
         except httpx.DecodingError as exc:
             raise errors.ProtocolError(f"{base} sent a body that does not decode: {exc}") from exc
-        finally:
-            response.close()
         try:
             data = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: arrays nested thousands deep
             data = None
         if not isinstance(data, dict):
             text = self.redact(excerpt(raw.decode("utf-8", "replace")))
@@ -197,7 +210,10 @@ class Transport:
         return data
 
     def redact(self, text: str) -> str:
-        """`text` with the API key replaced (server messages may quote the request)."""
+        """`text` with the API key replaced (server messages may quote the request), and base
+        URLs in their public form."""
+        for url, shown in self._hidden.items():
+            text = text.replace(url, shown)
         return text.replace(self._key, "rk_…") if self._key else text
 
     def close(self) -> None:
@@ -208,11 +224,11 @@ def read_capped(response: httpx.Response, limit: int) -> str:
     """Up to `limit` bytes of the body as text; closes the response."""
     data = bytearray()
     try:
-        for chunk in response.iter_bytes():
+        for chunk in iter_decoded(response):
             data += chunk
             if len(data) >= limit:
                 break
-    except httpx.HTTPError:
+    except (httpx.HTTPError, errors.RoutingError):
         pass  # what arrived is enough to explain the error
     finally:
         response.close()

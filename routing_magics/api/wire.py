@@ -21,15 +21,28 @@ from .models import (
 )
 from .sse import SSEMessage
 
+#: The largest count we take off the wire (2**53: exact as a float, fits SQLite's INTEGER).
+MAX_COUNT = 2**53
+
 
 # Field readers: a sparse or odd answer reads as empty values instead of raising.
+def as_count(value: Any) -> int | None:
+    """A token count, index or duration: a finite number in 0..MAX_COUNT, else None (missing).
+    1e309 (inf), NaN, 10**23, negatives and booleans all read as missing."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if not 0 <= value <= MAX_COUNT:  # also False for NaN
+        return None
+    return int(value)
+
+
 def as_int(value: Any) -> int:
-    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
+    count = as_count(value)
+    return 0 if count is None else count
 
 
 def as_ms(value: Any) -> int | None:
-    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    return int(value) if is_number else None
+    return as_count(value)
 
 
 def as_text(value: Any) -> str:
@@ -144,7 +157,7 @@ class StreamState:
     def _decode(self, data: str, endpoint: str) -> dict[str, Any]:
         try:
             chunk = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: arrays nested thousands deep
             chunk = None
         if not isinstance(chunk, dict):
             raise errors.ProtocolError(

@@ -37,6 +37,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     emulator = Emulator(args.host, args.port, args.plan, args.token_rate, args.daily_limit)
     with emulator:
         print(emulator.base_url, flush=True)
+        print(
+            f"control secret: {emulator.control_secret} (send it as X-Emulator-Secret to "
+            f"{emulator.base_url.removesuffix('/v1')}/_emulator/…)",
+            flush=True,
+        )
         while not stop.wait(0.5):
             pass
     return 0

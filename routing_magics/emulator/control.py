@@ -6,7 +6,8 @@
     GET    /_emulator/config     current settings         GET /_emulator/requests  recorded requests
     POST   /_emulator/reset      clear faults, recorded requests and usage counters
 
-No auth: the emulator only ever serves loopback test traffic.
+Each request must carry the emulator's secret in X-Emulator-Secret, name this emulator in its
+Host header and come from no foreign web page (guard.py); the /v1 endpoints need none of that.
 """
 
 from __future__ import annotations

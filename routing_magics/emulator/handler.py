@@ -17,6 +17,7 @@ from .answers import compose_answer, prompt_tokens
 from .control import PREFIX, handle_control
 from .emission import Emission, plan_emission
 from .faults import MIDSTREAM_ERROR_TEXT, Fault
+from .guard import control_refusal
 from .state import EmulatorState, RecordedRequest, recordable_headers
 from .streaming import ClientGone, DropConnection, EventStream
 from .wire import (
@@ -34,6 +35,9 @@ from .wire import (
     usage_body,
     usage_report,
 )
+
+#: The largest request body read: far above any prompt the emulator could answer.
+MAX_BODY_BYTES = 64 * 1024 * 1024
 
 
 class EmulatorHandler(BaseHTTPRequestHandler):
@@ -53,6 +57,8 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         # handler thread gets to run. Later keep-alive requests are stamped as they are read.
         self.arrived = getattr(self.server, "accepted_at", {}).pop(self.request, time.monotonic())
         self._requests_read = 0
+        # A client that announces a body and never sends it must not hold a thread forever.
+        self.timeout = getattr(self.server, "socket_timeout", None)  # type: ignore[misc]
         super().setup()
         # Each SSE event must leave at once; without this, Nagle plus delayed ACKs add ~40 ms
         # between a response's headers and its body on keep-alive connections.
@@ -83,7 +89,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             raw = self._read_body()
             path = urlsplit(self.path).path.rstrip("/") or "/"
             if path.startswith(PREFIX.rstrip("/")):
-                self._send_json(*handle_control(self.state, method, path, raw))
+                self._control(method, path, raw)
                 return
             headers = recordable_headers(list(self.headers.items()))
             self.state.record(RecordedRequest(method, path, json_or_none(raw), headers))
@@ -97,10 +103,26 @@ class EmulatorHandler(BaseHTTPRequestHandler):
                     self._send_text(500, "INTERNAL_ERROR", "Emulator error")
             self.close_connection = True
 
+    def _control(self, method: str, path: str, raw: bytes) -> None:
+        server = self.server
+        secret = getattr(server, "control_secret", "")
+        host, port = self.connection.getsockname()[:2]
+        refusal = control_refusal(self.headers, secret, str(host), int(port))
+        if refusal is not None:
+            self.close_connection = True
+            body = json.dumps({"error": refusal[1]}).encode()
+            self._send(refusal[0], "application/json", body, {"Connection": "close"})
+            return
+        self._send_json(*handle_control(self.state, method, path, raw))
+
     def _read_body(self) -> bytes:
         length = self.headers.get("Content-Length")
         if length:
-            return self.rfile.read(int(length))
+            size = int(length)
+            if not 0 <= size <= MAX_BODY_BYTES:
+                self._send_text(413, "REQUEST_TOO_LARGE", f"A body of {size} bytes is refused")
+                raise DropConnection
+            return self.rfile.read(size)
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             return self._read_chunked()
         return b""
@@ -178,7 +200,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             return self._refuse_auth()
         try:
             body = json.loads(raw)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             return self._send_text(400, "INVALID_REQUEST", f"Malformed JSON body: {exc}")
         try:
             request = parse_chat_request(body)

@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Any
 
 from .faults import Fault
+from .guard import SECRET_HEADER, new_secret
 from .handler import EmulatorHandler
 from .state import EmulatorState, RecordedRequest
 
@@ -21,6 +22,9 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
     request_queue_size = 128
+    #: Seconds a connection may sit silent mid-request (or idle between requests).
+    socket_timeout: float | None = 60.0
+    control_secret = ""
 
     def __init__(
         self, address: tuple[str, int], state: EmulatorState, listener: socket.socket | None = None
@@ -68,9 +72,13 @@ class Emulator:
         plan: str = "premium",
         token_rate: float | None = None,
         daily_limit: int = 1500,
+        socket_timeout: float | None = 60.0,
     ) -> None:
         self.host = host
         self.port = port
+        self.socket_timeout = socket_timeout
+        #: Required (header X-Emulator-Secret) by the HTTP control surface under /_emulator/.
+        self.control_secret = new_secret()
         self._state = EmulatorState(plan, token_rate, daily_limit)
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -87,6 +95,8 @@ class Emulator:
         if listener is not None:
             self.host = listener.getsockname()[0]
         self._server = EmulatorHTTPServer((self.host, self.port), self._state, listener)
+        self._server.socket_timeout = self.socket_timeout
+        self._server.control_secret = self.control_secret
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
             target=self._server.serve_forever,
@@ -127,6 +137,11 @@ class Emulator:
             raise RuntimeError("emulator not started")
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}/v1"
+
+    @property
+    def control_headers(self) -> dict[str, str]:
+        """Headers for a request to the control surface: `httpx.post(url, headers=…)`."""
+        return {SECRET_HEADER: self.control_secret}
 
     @property
     def plan(self) -> str:

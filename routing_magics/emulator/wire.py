@@ -195,7 +195,7 @@ def json_or_none(raw: bytes) -> Any:
     """A request body as JSON, or None when it is empty or not JSON (for the request log)."""
     try:
         return json.loads(raw) if raw.strip() else None
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 

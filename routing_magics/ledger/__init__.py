@@ -4,6 +4,7 @@ usage.py holds the rows and totals, schema.py the migrations and the connection,
 the file lives and which notebook a kernel serves.
 """
 
+from .failure import LedgerUnavailable
 from .paths import default_ledger_path, notebook_key
 from .schema import MIGRATIONS, migrate, migration, schema_version
 from .usage import Ledger, ModelTotals, NotebookTotals, UsageRow
@@ -11,6 +12,7 @@ from .usage import Ledger, ModelTotals, NotebookTotals, UsageRow
 __all__ = [
     "MIGRATIONS",
     "Ledger",
+    "LedgerUnavailable",
     "ModelTotals",
     "NotebookTotals",
     "UsageRow",

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
 from ..config import ENV_USAGE_DB
+
+# This process's own key when nothing names the notebook: pid plus start time, so two terminal
+# sessions never share totals (or `--reset` each other's rows), and a reused pid gets a new key.
+_OWN_KEY = f"session:{os.getpid()}@{time.strftime('%Y-%m-%dT%H:%M:%S')}"
 
 
 def default_ledger_path(env: Mapping[str, str] = os.environ) -> Path:
@@ -44,7 +49,8 @@ def _platform_data_dir(env: Mapping[str, str]) -> Path:
 def notebook_key(
     user_ns: Mapping[str, object], env: Mapping[str, str], kernel_id: str | None
 ) -> str:
-    """Which notebook this kernel serves: its path when the frontend says, else the kernel id."""
+    """Which notebook this kernel serves: its path when the frontend says, else the kernel id,
+    else (a terminal, a script) a key of this process's own."""
     for candidate in (
         env.get("JPY_SESSION_NAME"),
         user_ns.get("__session__"),
@@ -52,4 +58,4 @@ def notebook_key(
     ):
         if isinstance(candidate, str) and candidate.strip():
             return candidate
-    return f"kernel:{kernel_id or 'unknown'}"
+    return f"kernel:{kernel_id}" if kernel_id else _OWN_KEY

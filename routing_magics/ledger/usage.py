@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
+from .failure import guarded
 from .schema import connect
 
 #: Outcomes that are not errors; anything else is an error code such as "PROVIDER_ERROR".
@@ -72,13 +73,18 @@ FROM requests {where}
 
 
 class Ledger:
-    """The usage ledger in one SQLite file; thread-safe, shared by every kernel on the machine."""
+    """The usage ledger in one SQLite file; thread-safe, shared by every kernel on the machine.
+
+    A file that cannot be opened, read or written raises failure.LedgerUnavailable, whose one
+    line says why and what to do; the file itself is never changed or removed for it.
+    """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path).expanduser()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._conn = connect(self.path)
+        with guarded(self.path):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = connect(self.path)
 
     def record(self, row: UsageRow) -> None:
         values = (
@@ -86,27 +92,27 @@ class Ledger:
             row.completion_tokens, row.total_tokens, int(row.estimated), row.ttft_ms,
             row.latency_ms, row.outcome,
         )  # fmt: skip
-        with self._lock, self._conn as conn:
+        with guarded(self.path), self._lock, self._conn as conn:
             conn.execute("BEGIN IMMEDIATE")
             conn.execute(_INSERT, values)
 
     def totals_by_model(self, notebook: str | None) -> list[ModelTotals]:
         """Per-model sums for one notebook, or for all notebooks when `notebook` is None."""
         where, params = ("WHERE notebook = ?", (notebook,)) if notebook is not None else ("", ())
-        with self._lock:
+        with guarded(self.path), self._lock:
             rows = self._conn.execute(_MODEL_TOTALS.format(where=where), params).fetchall()
         return [ModelTotals(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[7]) for r in rows]
 
     def notebook_total(self, notebook: str) -> NotebookTotals:
         """This notebook's sums; zeros when it has made no request."""
         sql = _NOTEBOOK_TOTALS.format(where="WHERE notebook = ?")
-        with self._lock:
+        with guarded(self.path), self._lock:
             _, *sums = self._conn.execute(sql, (notebook,)).fetchone()
         return NotebookTotals(notebook, *sums)
 
     def totals_by_notebook(self) -> list[NotebookTotals]:
         sql = _NOTEBOOK_TOTALS.format(where="") + " GROUP BY notebook ORDER BY notebook"
-        with self._lock:
+        with guarded(self.path), self._lock:
             rows = self._conn.execute(sql).fetchall()
         return [NotebookTotals(*r) for r in rows]
 
@@ -117,7 +123,7 @@ class Ledger:
 
     def reset(self, notebook: str) -> int:
         """Forget this notebook's rows; returns how many were deleted."""
-        with self._lock, self._conn as conn:
+        with guarded(self.path), self._lock, self._conn as conn:
             conn.execute("BEGIN IMMEDIATE")
             return conn.execute("DELETE FROM requests WHERE notebook = ?", (notebook,)).rowcount
 

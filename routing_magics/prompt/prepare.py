@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from ..api.errors import ConfigurationError
+from ..api.errors import ConfigurationError, excerpt
 from .frames import DEFAULT_ROWS, FrameInfo, fit_frame, frame_to_text, is_frame
 
 __all__ = [
@@ -71,7 +71,22 @@ def render_value(
     """Default `{name}` rendering: frames as `frame_to_text`, everything else as `str()`."""
     if is_frame(value):
         return frame_to_text(value, name=name, max_rows=max_rows, max_chars=max_chars)
-    return str(value)
+    return text_of(name, value)
+
+
+def text_of(name: str, value: object) -> str:
+    """`str(value)`; a `__str__` that raises becomes one ConfigurationError line."""
+    try:
+        return str(value)
+    except Exception as exc:  # the user's object: anything can come out of its __str__
+        try:
+            said = excerpt(f"{type(exc).__name__}: {exc}")
+        except Exception:  # an exception whose own str() raises
+            said = type(exc).__name__
+        raise ConfigurationError(
+            f"{{{name}}} could not be turned into text: str() raised {said}",
+            hint=f"fix {type(value).__name__}.__str__, or interpolate a plain value",
+        ) from None
 
 
 def _output_reserve(max_tokens: int | None) -> int:
@@ -223,5 +238,5 @@ class _PlainValues:
         if is_frame(value):
             return ""
         if name not in self._cache:
-            self._cache[name] = str(value)
+            self._cache[name] = text_of(name, value)
         return self._cache[name]

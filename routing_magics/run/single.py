@@ -96,8 +96,9 @@ def _finish(
         completion = replace(completion, usage=_usage_unreported(prepared, draft, failure))
     outcome = errors.outcome_of(failure)
     total: int | None = None
+    unrecorded: str | None = None
     try:
-        total = _record(session, completion, draft, outcome)
+        total, unrecorded = _record(session, completion, draft, outcome)
     finally:
         cost, warning = footer_extras(session, completion)
         footer = footer_info(
@@ -106,6 +107,7 @@ def _finish(
         )  # fmt: skip
         # A failed answer gets no notice: each shell shows its error itself.
         notice = None if failure else _notice(session, completion, options)
+        notice = " ".join(n for n in (notice, unrecorded) if n) or None
         view.finish(footer, notice=notice, metadata=provenance(completion))
     return completion
 
@@ -199,14 +201,20 @@ def _usage_unreported(
     return Usage(prompt, draft.deltas, prompt + draft.deltas, estimated=True)
 
 
-def _record(session: Session, done: Completion, draft: AnswerDraft, outcome: str) -> int:
-    """Write the ledger row; returns this notebook's running total of tokens."""
-    from ..ledger import UsageRow
+def _record(
+    session: Session, done: Completion, draft: AnswerDraft, outcome: str
+) -> tuple[int | None, str | None]:
+    """Write the ledger row; returns this notebook's running total of tokens, or, when the
+    ledger cannot be used, None and the line that says so (once per session and reason)."""
+    from ..config import public_url
+    from ..ledger import LedgerUnavailable, UsageRow
 
     row = UsageRow(
         notebook=session.notebook,
         model=done.model,
-        endpoint=done.endpoint or ("emulator" if session.offline else session.settings.base_url),
+        endpoint=public_url(
+            done.endpoint or ("emulator" if session.offline else session.settings.base_url)
+        ),
         provider=done.provider,
         prompt_tokens=done.usage.prompt_tokens,
         completion_tokens=done.usage.completion_tokens,
@@ -216,6 +224,9 @@ def _record(session: Session, done: Completion, draft: AnswerDraft, outcome: str
         latency_ms=done.latency_ms,
         outcome=outcome,
     )
-    ledger = session.ledger
-    ledger.record(row)
-    return ledger.notebook_total(session.notebook).total_tokens
+    try:  # the answer is the product; the ledger only serves it
+        ledger = session.ledger
+        ledger.record(row)
+        return ledger.notebook_total(session.notebook).total_tokens, None
+    except LedgerUnavailable as exc:
+        return None, session.ledger_trouble(exc)

@@ -13,6 +13,7 @@ from ..api.account import cap_warning
 from ..api.models import Completion
 from ..api.pricing import PriceList
 from ..display.protocols import CostInfo
+from ..ledger import LedgerUnavailable
 from ..session import Session
 
 #: Longest the footer waits for both lookups together (prices were asked with the request).
@@ -48,7 +49,7 @@ def cost_info(session: Session, done: Completion, wait: float = FOOTER_WAIT) -> 
     answer = prices.cost(done.model, usage.prompt_tokens, usage.completion_tokens)
     try:
         notebook, partial = notebook_cost(prices, session)
-    except (sqlite3.Error, OSError):  # a broken ledger costs the notebook figure, not the footer
+    except (LedgerUnavailable, sqlite3.Error, OSError):  # costs the notebook figure, not the footer
         notebook, partial = None, False
     return CostInfo(answer, notebook, partial)
 

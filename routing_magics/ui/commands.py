@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from IPython.core.error import UsageError
 from IPython.display import display
 
+from ..api import errors
+from ..config import public_url
 from ..display.tables import table
 
 if TYPE_CHECKING:
@@ -60,9 +62,13 @@ def use(session: Session, shell: InteractiveShell, rest: str) -> None:
 
 def usage(session: Session, shell: InteractiveShell, rest: str) -> None:
     """Tables, chart, costs and caps; -o NAME / --csv PATH export the rows (ui/usage.py)."""
+    from ..ledger import LedgerUnavailable
     from .usage import parse_usage_args, show_usage
 
-    show_usage(session, shell, parse_usage_args(rest))
+    try:
+        show_usage(session, shell, parse_usage_args(rest))
+    except LedgerUnavailable as exc:  # a broken ledger: say what to do, not a traceback
+        raise UsageError(str(exc)) from None
 
 
 def config(session: Session, shell: InteractiveShell, rest: str) -> None:
@@ -91,14 +97,24 @@ def reset(session: Session, shell: InteractiveShell, rest: str) -> None:
 
 def key(session: Session, shell: InteractiveShell, rest: str) -> None:
     """Ask for the key with getpass, so it is never typed into a cell."""
+    from ..api.client import checked_key
+
     entered = getpass.getpass("routing.run API key (rk_…): ").strip()
     if not entered:
         raise UsageError("no key entered; nothing changed")
     if not entered.startswith("rk_"):
         raise UsageError("routing.run keys start with rk_; nothing changed")
+    try:  # the client's own check, now rather than at the next cell
+        checked_key(entered)
+    except errors.ConfigurationError as exc:
+        raise UsageError(f"{exc}; nothing changed") from None
     session.configure(replace(session.settings, api_key=entered))
     settings = session.settings
-    where = "the offline emulator (offline is on)" if settings.offline else settings.base_url
+    where = (
+        "the offline emulator (offline is on)"
+        if settings.offline
+        else public_url(settings.base_url)
+    )
     print(f"Key set for this kernel; requests now go to {where}.")
 
 

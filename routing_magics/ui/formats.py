@@ -52,7 +52,7 @@ def apply_format(shell: InteractiveShell, done: Completion, fmt: Format) -> None
     elif fmt == "json":
         try:
             json.loads(extract_code(done.text))
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested thousands deep
             raise errors.ProtocolError(
                 f"the answer is not valid JSON ({exc})",
                 hint="ask for JSON only in the prompt, or use --format text",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import builtins
 import keyword
 import os
+import re
 import sys
 import threading
 from collections.abc import Callable
@@ -25,6 +27,10 @@ from ..session import Session
 from .commands import SUBCOMMANDS, TAKES_ARGUMENTS
 
 T = TypeVar("T")
+# Server text in an error must not drive a terminal (colours, cursor moves, a retitled window).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+# IPython's output history (_1, _i1, _ii, …): rebinding one confuses the shell.
+_HISTORY_NAME = re.compile(r"_+|_i+|_i?\d+|_[iod]h")
 
 
 @magics_class
@@ -54,6 +60,10 @@ class RouteMagics(Magics):
     emulator_token_rate = Float(
         None, allow_none=True, help="Tokens/s of the bundled emulator; None streams unthrottled."
     ).tag(config=True)
+    answer_deadline = Float(
+        help="Seconds one answer may take in all, however steadily it streams "
+        "(env ROUTING_MAGICS_ANSWER_DEADLINE; default 1800)."
+    ).tag(config=True)
     display_mode = Enum(
         ["auto", "rich", "text"], "auto", help="rich: HTML live view; text: print as it arrives."
     ).tag(config=True)
@@ -81,11 +91,18 @@ class RouteMagics(Magics):
     def _default_usage_db(self) -> str:
         return self._env.usage_db
 
+    @default("answer_deadline")
+    def _default_deadline(self) -> float:
+        return self._env.answer_deadline
+
     @default("emulator_token_rate")
     def _default_rate(self) -> float | None:
         return self._env.emulator_token_rate
 
-    @observe("base_url", "fallback_base_url", "offline", "usage_db", "emulator_token_rate")
+    @observe(
+        "base_url", "fallback_base_url", "offline", "usage_db", "emulator_token_rate",
+        "answer_deadline",
+    )  # fmt: skip
     def _settings_changed(self, change: dict[str, object]) -> None:
         if hasattr(self, "session"):
             self.session.configure(self._settings(self.session.settings.api_key))
@@ -103,6 +120,9 @@ class RouteMagics(Magics):
             offline=self.offline,
             usage_db=self.usage_db,
             emulator_token_rate=self.emulator_token_rate,
+            answer_deadline=self.answer_deadline
+            if self.answer_deadline > 0
+            else self._env.answer_deadline,
         )
 
     def _notebook(self) -> str:
@@ -139,16 +159,23 @@ class RouteMagics(Magics):
         """
         if cell is None:
             return self._line(line)
-        args = parse_argstring(self.route, self._expand_options(line))
+        try:
+            args = parse_argstring(self.route, self._expand_options(line))
+        except ValueError as exc:  # shlex: "No closing quotation"
+            hint = 'close the quote, e.g. -s "Be brief"'
+            raise UsageError(f"%%route options: {exc}; {hint}") from None
         options, out, fmt = self._cell_options(args)
         return self._ask(cell, options, out=out, fmt=fmt)
 
     def _expand_options(self, line: str) -> str:
         """`{name}` in the options line, as IPython would (switched off for the prompt's sake)."""
-        from ..prompt.prepare import interpolate
+        from ..prompt.prepare import interpolate, text_of
 
         namespace = self.shell.user_ns if self.shell is not None else {}
-        return interpolate(line, namespace, render_value=lambda name, value: str(value))
+        try:
+            return interpolate(line, namespace, render_value=text_of)
+        except errors.RoutingError as exc:
+            raise UsageError(str(exc)) from None
 
     def _cell_options(self, args: argparse.Namespace) -> tuple[RunOptions, str | None, Format]:
         if args.temperature is not None and not 0 <= args.temperature <= 2:
@@ -160,6 +187,9 @@ class RouteMagics(Magics):
             raise UsageError(f"--rows {rows}: give at least 1 row")
         if args.out is not None and (not args.out.isidentifier() or keyword.iskeyword(args.out)):
             raise UsageError(f"-o {args.out}: not a Python variable name; try -o answer")
+        if args.out is not None and self._reserved(args.out):
+            raise UsageError(f"-o {args.out}: that name belongs to Python or IPython, and "
+                             "rebinding it would break later cells; try -o answer")  # fmt: skip
         if args.format not in FORMATS:
             raise UsageError(f"--format {args.format}: use one of {', '.join(FORMATS)}")
         options = RunOptions(
@@ -188,12 +218,23 @@ class RouteMagics(Magics):
             shell.user_ns[out] = done
         self._call(apply_format, shell, done, fmt)
 
+    def _reserved(self, name: str) -> bool:
+        """Builtins, dunders, IPython's own names (get_ipython, In, Out, exit) and history."""
+        hidden = getattr(self.shell, "user_ns_hidden", {})
+        dunder = name.startswith("__") and name.endswith("__")
+        return (
+            dunder
+            or name in hidden
+            or hasattr(builtins, name)
+            or bool(_HISTORY_NAME.fullmatch(name))
+        )
+
     def _call(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run `func`; a RoutingError becomes IPython's one-line UsageError (no traceback wall)."""
         try:
             return func(*args, **kwargs)
         except errors.RoutingError as exc:
-            raise UsageError(str(exc)) from None
+            raise UsageError(_CONTROL.sub(" ", str(exc)).strip()) from None
 
     def _line(self, line: str) -> None:
         word, _, rest = line.strip().partition(" ")

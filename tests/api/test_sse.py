@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from routing_magics.api import errors
 from routing_magics.api.sse import SSEDecoder, SSEMessage
 
 
@@ -64,3 +67,23 @@ def test_no_space_after_colon_and_bom() -> None:
 
 def test_blank_lines_without_data_dispatch_nothing() -> None:
     assert datas(b"\n\n\r\n") == []
+
+
+def test_a_line_past_the_cap_raises_one_protocol_error_however_it_is_split() -> None:
+    decoder = SSEDecoder(max_chars=1000)
+    decoder.feed(b"data: " + b"x" * 900)
+    with pytest.raises(errors.ProtocolError, match="line of more than 1,000 characters"):
+        for _ in range(10):
+            decoder.feed(b"x" * 50)
+
+
+def test_many_data_lines_past_the_cap_raise_too() -> None:
+    decoder = SSEDecoder(max_chars=1000)
+    with pytest.raises(errors.ProtocolError, match="message of more than 1,000 characters"):
+        decoder.feed(b"data: " + b"y" * 100 + b"\n" * 1 + (b"data: " + b"y" * 100 + b"\n") * 20)
+
+
+def test_a_crlf_split_across_reads_ends_one_line_only() -> None:
+    decoder = SSEDecoder()
+    got = decoder.feed(b"data: a\r") + decoder.feed(b"") + decoder.feed(b"\n\r\n")
+    assert got == [SSEMessage("message", "a")]

@@ -497,18 +497,19 @@ def test_prompt_tokens_are_characters_over_four(emu: Emulator) -> None:
 
 def test_http_control_surface_drives_the_emulator(emu: Emulator) -> None:
     control = f"{emu.base_url.removesuffix('/v1')}/_emulator"
-    queued = HTTP.post(f"{control}/faults", json={"kind": "PROVIDER_ERROR", "times": 2})
+    secret = emu.control_headers
+    queued = HTTP.post(
+        f"{control}/faults", json={"kind": "PROVIDER_ERROR", "times": 2}, headers=secret
+    )
     assert queued.status_code == 200 and len(queued.json()["faults"]) == 1
     assert ask(emu, "echo: x").status_code == 502
-    assert HTTP.delete(f"{control}/faults").json() == {"faults": []}
+    assert HTTP.delete(f"{control}/faults", headers=secret).json() == {"faults": []}
     assert ask(emu, "echo: x").status_code == 200
-    assert HTTP.post(f"{control}/faults", json={"kind": "nope"}).status_code == 400
-    assert (
-        HTTP.post(f"{control}/config", json={"plan": "lite", "token_rate": 50}).json()["plan"]
-        == "lite"
-    )
+    assert HTTP.post(f"{control}/faults", json={"kind": "nope"}, headers=secret).status_code == 400
+    config = {"plan": "lite", "token_rate": 50}
+    assert HTTP.post(f"{control}/config", json=config, headers=secret).json()["plan"] == "lite"
     assert emu.plan == "lite" and emu.token_rate == 50.0
-    recorded = HTTP.get(f"{control}/requests").json()
+    recorded = HTTP.get(f"{control}/requests", headers=secret).json()
     assert [r["path"] for r in recorded] == ["/v1/chat/completions"] * 2
 
 
