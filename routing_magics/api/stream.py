@@ -95,10 +95,13 @@ class ChatStream:
             for message in self._messages(self._connect()):
                 if self._stop.is_set():  # messages decoded from the read that raced close()
                     raise self._stopped()
-                ended_with_done = message.data == DONE
                 if ended_with_done:
+                    continue  # draining a kept-alive connection: only a whole body is reused
+                ended_with_done = message.data == DONE
+                if ended_with_done and not self._transport.keeps_alive:
                     break
-                yield from self._events_for(message)
+                if not ended_with_done:
+                    yield from self._events_for(message)
             if not ended_with_done and self._stop.is_set():  # our shutdown looks like an EOF
                 raise self._stopped()
             if not ended_with_done and self._state.answer.finish_reason is None:

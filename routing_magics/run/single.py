@@ -42,6 +42,7 @@ class RunOptions:
     rows: int = 50
     chat: bool = False
     stream: bool = True
+    cache: bool = False  # answer from the answers cache when it holds this exact request
 
 
 def run_prompt(
@@ -126,6 +127,11 @@ def _prepare(
         system=options.system,
         history=session.memory.messages() if options.chat else (),
     )
+
+
+def request_args(options: RunOptions) -> dict[str, Any]:
+    """The request parameters a cell's options set (a batch sends the same for every row)."""
+    return _request_args(options)
 
 
 def _request_args(options: RunOptions) -> dict[str, Any]:
