@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..api.catalog import PLANS
@@ -24,6 +24,8 @@ class RecordedRequest:
     path: str
     body: Any
     headers: dict[str, str]
+    #: When it arrived (time.time()), for tests of pacing.
+    at: float = field(default_factory=time.time, compare=False)
 
     @property
     def json(self) -> Any:

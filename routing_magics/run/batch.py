@@ -162,7 +162,7 @@ def _jobs(
             template, row_namespace(fields, label, namespace), df_name=None, rows=options.rows,
             context_tokens=context, max_tokens=options.max_tokens, system=options.system,
         )  # fmt: skip
-        key = request_key(model, prepared.messages, params, fmt)
+        key = request_key(model, prepared.messages, params)
         jobs.append(RowJob(position, key, prepared.messages))
     return jobs
 
