@@ -62,7 +62,8 @@ def frame_rows(name: str, value: object) -> FrameRows:
     library, shape = kind
     frame: Any = value
     if shape == "Series":
-        columns = [str(frame.name) if frame.name is not None else "value"]
+        # pandas names an unnamed Series None, polars ""
+        columns = [str(frame.name) if frame.name not in (None, "") else "value"]
     else:
         columns = [str(c) for c in frame.columns]
     if library == "pandas":
