@@ -17,10 +17,13 @@ from .render import escape
 from .tables import table
 
 if TYPE_CHECKING:
+    from IPython.display import DisplayHandle
     from tqdm import tqdm
 
     from .protocols import Bundle
 
+#: The bar's display before and after the bar.
+PLACEHOLDER = {"text/plain": ""}
 #: Seconds between two redraws of the bar, at least.
 REDRAW_INTERVAL = 0.25
 #: Failed rows listed under the summary, at most.
@@ -49,22 +52,37 @@ class NoProgress:
 
 
 class TqdmProgress:
-    """tqdm's bar: `rich` a notebook widget bar, else one line on stderr."""
+    """tqdm's bar: `rich` a notebook widget bar, else one line on stderr.
+
+    In a notebook the bar lives in a display that starts and ends as the same empty placeholder
+    (the bar arrives as an update), so the saved outputs hold no dead widget and nbval, which
+    ignores updates, replays them exactly.
+    """
 
     def __init__(self, *, rich: bool, description: str = "rows") -> None:
         self._rich, self._description = rich, description
         self._bar: tqdm[None] | None = None
+        self._handle: DisplayHandle | None = None
         self._done = 0
 
     def start(self, total: int, done: int) -> None:
-        if self._rich:
-            from tqdm.notebook import tqdm as bar_class
-        else:
-            from tqdm.std import tqdm as bar_class
-        self._bar = bar_class(
+        options = dict(
             total=total, initial=done, desc=self._description, unit="row", leave=False,
-            mininterval=REDRAW_INTERVAL, file=None if self._rich else sys.stderr,
+            mininterval=REDRAW_INTERVAL,
         )  # fmt: skip
+        if self._rich:
+            from IPython.display import display
+            from tqdm.notebook import tqdm as notebook_bar
+
+            self._handle = display(PLACEHOLDER, raw=True, display_id=True)
+            bar = notebook_bar(display=False, **options)
+            if self._handle is not None:
+                self._handle.update(bar.container)
+            self._bar = bar
+        else:
+            from tqdm.std import tqdm as text_bar
+
+            self._bar = text_bar(file=sys.stderr, **options)
         self._done = done
 
     def update(self, done: int, failed: int, tokens: int) -> None:
@@ -79,6 +97,9 @@ class TqdmProgress:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+        if self._handle is not None:
+            self._handle.update(PLACEHOLDER, raw=True)
+            self._handle = None
 
 
 @dataclass(frozen=True)

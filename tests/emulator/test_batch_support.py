@@ -69,3 +69,16 @@ def test_knobs_are_settable_over_the_control_surface(emu: Emulator) -> None:
             f"{emu.base_url.removesuffix('/v1')}/_emulator/config", json={"per_minute_limit": 0}
         )
     assert bad.status_code == 400 and "per_minute_limit" in bad.json()["error"]
+
+
+def test_sentiment_requests_get_one_word_or_json(emu: Emulator) -> None:
+    def ask(text: str) -> str:
+        body = {**BODY, "messages": [{"role": "user", "content": text}]}
+        with httpx.Client(timeout=10) as http:
+            reply = http.post(f"{emu.base_url}/chat/completions", json=body, headers=KEY)
+        return str(reply.json()["choices"][0]["message"]["content"])
+
+    assert ask("Classify the sentiment. Review: great food, friendly staff") == "positive"
+    assert ask("Classify the sentiment. Review: slow, rude and cold") == "negative"
+    assert ask("Classify the sentiment. Review: it is a restaurant") == "neutral"
+    assert ask("Sentiment as JSON. Review: awful") == '{"sentiment": "negative", "score": -1}'
