@@ -136,10 +136,10 @@ def test_the_daily_cap_stops_the_batch_and_keeps_answered_rows(
     spy = InjectAt(3, lambda: emu.inject("DAILY_REQUEST_LIMIT_EXCEEDED", times=5))
     result = run(session, frame(10), concurrency=1, progress=spy)
     statuses = [o.status for o in result.outcomes]
-    assert statuses[:3] == ["ok"] * 3
-    assert set(statuses[3:]) == {"not sent"}
+    answered = statuses.count("ok")  # 3, or 4 if the next row left before the fault was queued
+    assert answered in (3, 4) and statuses == ["ok"] * answered + ["not sent"] * (10 - answered)
     assert result.stopped is not None and "DAILY_REQUEST_LIMIT_EXCEEDED" in result.stopped
-    assert len(chats(emu)) == 4  # nothing sent after the cap
+    assert len(chats(emu)) == answered + 1  # nothing sent after the cap
     assert_aligned(result, 10)
 
 

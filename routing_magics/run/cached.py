@@ -2,37 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..ledger import CachedAnswer, request_key
 
 if TYPE_CHECKING:
     from ..api.models import Completion
     from ..session import Session
-    from .single import RunOptions
 
-
-def _key(model: str, messages: Sequence[dict[str, str]], options: RunOptions) -> str:
-    from .single import request_args
-
-    return request_key(model, messages, request_args(options))
+Messages = Sequence[Mapping[str, Any]]
 
 
 def cached_answer(
-    session: Session, model: str, messages: Sequence[dict[str, str]], options: RunOptions
+    session: Session, model: str, messages: Messages, params: Mapping[str, Any]
 ) -> CachedAnswer | None:
-    return session.cache.get(_key(model, messages, options))
+    """The cached answer to exactly this request (`params`: its request parameters), if any."""
+    return session.cache.get(request_key(model, messages, params))
 
 
 def store_answer(
-    session: Session,
-    model: str,
-    messages: Sequence[dict[str, str]],
-    options: RunOptions,
-    done: Completion,
+    session: Session, model: str, messages: Messages, params: Mapping[str, Any], done: Completion
 ) -> None:
     """Keep a finished answer (the caller never passes a failed or stopped one)."""
     answer = CachedAnswer(done.model or model, done.text, done.reasoning, done.provider,
                           done.finish_reason)  # fmt: skip
-    session.cache.put(_key(model, messages, options), answer)
+    session.cache.put(request_key(model, messages, params), answer)

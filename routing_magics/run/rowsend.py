@@ -58,7 +58,7 @@ class Senders:
         self.results: queue.Queue[Sent] = queue.Queue()
         self._jobs: queue.Queue[RowJob | None] = queue.Queue()
         self._lock = threading.Lock()
-        self._in_flight: dict[int, ChatStream] = {}
+        self._in_flight: dict[int, tuple[ChatStream, RowJob]] = {}
         self._threads = [
             threading.Thread(target=self._work, name=f"routing-magics-batch-{i}", daemon=True)
             for i in range(concurrency)
@@ -71,15 +71,16 @@ class Senders:
     def put(self, job: RowJob) -> None:
         self._jobs.put(job)
 
-    def in_flight(self) -> set[int]:
+    def in_flight(self) -> list[RowJob]:
+        """Rows sent whose worker has not handed back a result (yet)."""
         with self._lock:
-            return set(self._in_flight)
+            return [job for _, job in self._in_flight.values()]
 
     def halt(self, wait: float) -> None:
         """Stop sending: close streams in flight, wake every worker, wait up to `wait` s."""
         self.stop.set()
         with self._lock:
-            streams = list(self._in_flight.values())
+            streams = [stream for stream, _ in self._in_flight.values()]
         for stream in streams:
             stream.close()
         self._client.interrupt()
@@ -99,12 +100,14 @@ class Senders:
             if job is None or not self._pacer.acquire(self.stop):
                 return
             self.results.put(self._send(job))
+            with self._lock:  # only now: a row is always in flight or among the results
+                self._in_flight.pop(job.position, None)
 
     def _send(self, job: RowJob) -> Sent:
         started = time.monotonic()
         stream = self._client.stream(self._model, job.messages, **self._args)
         with self._lock:
-            self._in_flight[job.position] = stream
+            self._in_flight[job.position] = (stream, job)
         error: errors.RoutingError | None = None
         try:
             if self.stop.is_set():
@@ -116,7 +119,4 @@ class Senders:
             error = exc
         except Exception as exc:  # a bug of ours must not kill the worker and hang the batch
             error = errors.RoutingError(f"internal error: {type(exc).__name__}: {exc}")
-        finally:
-            with self._lock:
-                self._in_flight.pop(job.position, None)
         return Sent(job, stream.completion(), error, time.monotonic() - started)

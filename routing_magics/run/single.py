@@ -64,7 +64,7 @@ def run_prompt(
     model = session.check_model(options.model)
     prepared = _prepare(session, template, options, namespace, model)
     if options.cache:
-        hit = cached_answer(session, model, prepared.messages, options)
+        hit = cached_answer(session, model, prepared.messages, _request_args(options))
         if hit is not None:
             return _from_cache(session, view, hit, prepared, options)
     draft = AnswerDraft(model, streamed=options.stream)
@@ -82,7 +82,7 @@ def run_prompt(
     if failure is not None:
         raise failure
     if options.cache:
-        store_answer(session, model, prepared.messages, options, completion)
+        store_answer(session, model, prepared.messages, _request_args(options), completion)
     if options.chat:
         session.memory.add(prepared.user_text, completion.text)
     return completion
