@@ -147,7 +147,7 @@ def test_a_401_stops_the_batch(session: Session, emu: Emulator) -> None:
     emu.per_minute_limit = 6000
     emu.inject("AUTHENTICATION_ERROR", times=20)
     result = run(session, frame(6), concurrency=2)
-    assert result.count("ok") == 0 and result.count("not sent") == 6
+    assert result.count("ok") == 0 and result.summary().not_sent == 6
     assert result.stopped is not None and "%route key" in result.stopped
     assert len(chats(emu)) <= 2
 
@@ -278,3 +278,21 @@ def test_an_unknown_model_fails_before_any_request(session: Session, emu: Emulat
     with pytest.raises(errors.ConfigurationError, match="unknown model"):
         run(session, frame(3), options=RunOptions(model="route/nope"))
     assert chats(emu) == []
+
+
+def test_each_is_the_python_function_under_the_magic(session: Session, emu: Emulator) -> None:
+    import routing_magics
+
+    emu.per_minute_limit = 6000
+    out = routing_magics.each(frame(3), TEMPLATE, session=session, progress=False, concurrency=2)
+    assert isinstance(out, pd.Series) and out.index.tolist() == ["r0", "r1", "r2"]
+    assert out.tolist() == ["review0 (row r0)", "review1 (row r1)", "review2 (row r2)"]
+
+
+def test_importing_the_package_does_not_load_the_batch_flow() -> None:
+    import subprocess
+    import sys
+
+    probe = "import sys, routing_magics; print('routing_magics.run' in sys.modules)"
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert loaded.stdout.strip() == "False"

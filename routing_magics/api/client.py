@@ -94,7 +94,8 @@ class RoutingClient:
         self._transport.close()
 
     def interrupt(self) -> None:
-        """Shut down every connection of a pooled client (thread-safe): blocked reads end."""
+        """Shut down every connection of a pooled client (thread-safe): blocked reads end, and
+        nothing is retried after (a batch's Stop)."""
         self._transport.interrupt()
 
     def complete(

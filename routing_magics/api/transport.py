@@ -81,6 +81,7 @@ class Transport:
             weakref.WeakSet() if track_sockets else None
         )
         self._sockets_lock = threading.Lock()
+        self._interrupted = False
 
     def open(
         self, method: str, path: str, body: dict[str, Any] | None = None, *,
@@ -113,7 +114,7 @@ class Transport:
                     error.retry_after = wait
                 retry = isinstance(error, _RETRYABLE_STATUS)
                 retry = retry and not isinstance(error, errors.DailyLimitExceeded)
-            if not retry or attempt == attempts or (stop and stop.is_set()):
+            if not retry or attempt == attempts or (stop and stop.is_set()) or self._interrupted:
                 raise error from cause
             delay = self.policy.delay(attempt, wait)
             log.info("%s from %s; attempt %d in %.2f s", error.code, base, attempt + 1, delay)
@@ -157,7 +158,9 @@ class Transport:
         return hook
 
     def interrupt(self) -> None:
-        """Shut down every socket still open (tracked clients): readers blocked on one wake."""
+        """Shut down every socket still open (tracked clients): readers blocked on one wake,
+        and what they get is not retried."""
+        self._interrupted = True
         with self._sockets_lock:
             sockets = list(self._sockets or ())
         for sock in sockets:

@@ -66,7 +66,10 @@ class BatchLoop:
         except KeyboardInterrupt:
             self._halt(senders, "stopped by the user (interrupt)")
         finally:
-            senders.halt(STOP_WAIT) if senders.stop.is_set() else senders.finish(STOP_WAIT)
+            if senders.stop.is_set():  # a daily cap or 401/403 set it: close what is in flight
+                senders.halt(STOP_WAIT)
+            else:
+                senders.finish(STOP_WAIT)
             self._drain(senders)
             client.close()
 
@@ -114,7 +117,9 @@ class BatchLoop:
             self._result.stopped = f"{error}"
             self._settle(job, RowOutcome("not sent", None, error.code, _one_line(error)))
             senders.stop.set()
-        elif isinstance(error, errors.Stopped):
+        elif isinstance(error, errors.Stopped) or (
+            senders.stop.is_set() and isinstance(error, errors.TransportError)
+        ):  # closed by our stop: the socket's shutdown can look like a broken connection
             self._settle(job, RowOutcome("stopped", None, "STOPPED", "stopped"))
         else:
             self._failed += 1

@@ -58,6 +58,7 @@ class Senders:
         self.results: queue.Queue[Sent] = queue.Queue()
         self._jobs: queue.Queue[RowJob | None] = queue.Queue()
         self._lock = threading.Lock()
+        self._halted = False
         self._in_flight: dict[int, tuple[ChatStream, RowJob]] = {}
         self._threads = [
             threading.Thread(target=self._work, name=f"routing-magics-batch-{i}", daemon=True)
@@ -77,7 +78,12 @@ class Senders:
             return [job for _, job in self._in_flight.values()]
 
     def halt(self, wait: float) -> None:
-        """Stop sending: close streams in flight, wake every worker, wait up to `wait` s."""
+        """Stop sending: close streams in flight, wake every worker, wait up to `wait` s.
+
+        A second call does nothing: a stop never waits twice."""
+        if self._halted:
+            return
+        self._halted = True
         self.stop.set()
         with self._lock:
             streams = [stream for stream, _ in self._in_flight.values()]
