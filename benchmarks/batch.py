@@ -6,7 +6,9 @@
    rows per second beside the ideal (concurrency / latency), and the connections opened.
 2. Limit-bound: the emulator allows 120 requests a minute: rows per second beside that limit,
    and how many 429s came back (goal: none).
-3. 10,000 rows with tiny answers, unthrottled, the emulator in another process: peak memory
+3. Stop: 2 s latency, 8 requests in flight, the Stop event set mid-batch: how long until the
+   batch has returned (goal: under half a second), with the streams in flight closed.
+4. 10,000 rows with tiny answers, unthrottled, the emulator in another process: peak memory
    growth of this process and the time each row costs on our side (CPU time of this process,
    which holds the batch, httpx, the ledger and the cache, per row).
 """
@@ -18,6 +20,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -33,7 +36,9 @@ from routing_magics.session import Session
 TEMPLATE = "echo: {text}"
 
 
-def batch(base_url: str, rows: int, concurrency: int, db: Path) -> BatchResult:
+def batch(
+    base_url: str, rows: int, concurrency: int, db: Path, stop: threading.Event | None = None
+) -> BatchResult:
     settings = Settings(api_key="rk_bench", base_url=base_url, fallback_base_url=None,
                         usage_db=str(db))  # fmt: skip
     session = Session(settings, notebook="benchmark")
@@ -41,7 +46,7 @@ def batch(base_url: str, rows: int, concurrency: int, db: Path) -> BatchResult:
     try:
         return run_batch(
             session, "frame", frame, TEMPLATE, RunOptions(), BatchOptions(concurrency, cache=False),
-            {}, NoProgress(),
+            {}, NoProgress(), stop,
         )  # fmt: skip
     finally:
         session.close()
@@ -65,6 +70,25 @@ def limit_bound(rows: int, tmp: Path) -> None:
               f"{rate * 60:.1f} requests/min, ratio to the limit {rate / 2:.3f}; "
               f"429s: {emu.rate_limited} (client saw {result.rate_limited}), "
               f"answered {result.count('ok')}/{rows}")  # fmt: skip
+
+
+def stop_time(tmp: Path) -> None:
+    with Emulator(latency=2.0, per_minute_limit=1_000_000, daily_limit=1_000_000) as emu:
+        stop, pressed = threading.Event(), []
+
+        def press() -> None:
+            while len(emu.requests) < 9:  # the account request, then 8 rows in flight
+                time.sleep(0.01)
+            time.sleep(0.2)
+            pressed.append(time.monotonic())
+            stop.set()
+
+        threading.Thread(target=press, daemon=True).start()
+        result = batch(emu.base_url, 40, 8, tmp / "s.sqlite", stop)
+        took = time.monotonic() - pressed[0]
+        print(f"stop: {took * 1000:.0f} ms from Stop to the batch returning; "
+              f"{result.count('stopped')} rows stopped in flight, "
+              f"{result.count('not sent')} not sent")  # fmt: skip
 
 
 def tiny_rows(rows: int, tmp: Path) -> None:
@@ -99,6 +123,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         latency_bound(args.rows, Path(tmp))
         limit_bound(args.paced_rows, Path(tmp))
+        stop_time(Path(tmp))
         tiny_rows(args.tiny_rows, Path(tmp))
 
 
