@@ -129,6 +129,20 @@ def test_a_rate_limit_429_is_retried_after_retry_after_without_failing_the_row(
     assert_aligned(result, 4)
 
 
+def test_a_provider_error_is_retried_twice_then_fails_the_row(
+    session: Session, emu: Emulator
+) -> None:
+    emu.per_minute_limit = 6000
+    emu.inject("PROVIDER_ERROR", times=2)
+    assert [o.status for o in run(session, frame(1)).outcomes] == ["ok"]
+    assert len(chats(emu)) == 3
+    emu.inject("PROVIDER_ERROR", times=3)
+    result = run(session, frame(1), cache=False)
+    assert [o.status for o in result.outcomes] == ["failed"]
+    assert result.outcomes[0].code == "PROVIDER_ERROR"
+    assert len(chats(emu)) == 6
+
+
 def test_the_daily_cap_stops_the_batch_and_keeps_answered_rows(
     session: Session, emu: Emulator
 ) -> None:

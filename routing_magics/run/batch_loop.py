@@ -133,10 +133,12 @@ class BatchLoop:
             error, errors.DailyLimitExceeded
         )
         transient = isinstance(error, _TRANSIENT) and not sent.completion.text
+        if senders.stop.is_set():
+            return False
         if limited and job.attempts < RATE_LIMIT_RETRIES:
             self._result.rate_limited += 1
             self._pacer.slow_down(getattr(error, "retry_after", None))
-        elif not (transient and job.attempts < TRANSIENT_RETRIES) or senders.stop.is_set():
+        elif not (transient and job.attempts < TRANSIENT_RETRIES):
             return False
         job.attempts += 1
         senders.put(job)
