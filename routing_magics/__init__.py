@@ -13,9 +13,16 @@ from ._version import __version__
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
+    from .run.each import each
     from .session import Session
 
-__all__ = ["__version__", "current_session", "load_ipython_extension", "unload_ipython_extension"]
+__all__ = [
+    "__version__",
+    "current_session",
+    "each",
+    "load_ipython_extension",
+    "unload_ipython_extension",
+]
 
 
 def load_ipython_extension(ipython: InteractiveShell) -> None:
@@ -40,3 +47,12 @@ def current_session() -> Session:
     from .ui.magics import session_of
 
     return session_of()
+
+
+def __getattr__(name: str) -> object:
+    """`routing_magics.each` loads the batch flow on first use (PEP 562): import stays cheap."""
+    if name == "each":
+        from .run.each import each
+
+        return each
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -19,7 +19,7 @@ from .config import EMULATOR_KEY, Settings
 if TYPE_CHECKING:
     from .api.client import RoutingClient
     from .emulator import Emulator
-    from .ledger import Ledger
+    from .ledger import AnswerCache, Ledger
 
 
 class ChatMemory:
@@ -62,6 +62,9 @@ class Session:
         self._emulator_lock = threading.Lock()
         self._client: RoutingClient | None = None
         self._ledger: Ledger | None = None
+        self._cache: AnswerCache | None = None
+        #: `%route cache on`: single cells answer from the cache too (batches always do).
+        self.cache_cells = False
         self._lock = threading.Lock()
         self._catalog_asked = False
         self._ledger_said: str | None = None
@@ -140,6 +143,9 @@ class Session:
             if self._ledger is not None and settings.usage_db != old.usage_db:
                 self._ledger.close()
                 self._ledger = None
+            if self._cache is not None and settings.usage_db != old.usage_db:
+                self._cache.close()
+                self._cache = None
             if self._emulator_start is not None and self.emulator is not None:
                 self.emulator.token_rate = settings.emulator_token_rate
 
@@ -156,7 +162,13 @@ class Session:
                 self._client = self._make_client()
             return self._client
 
-    def _make_client(self) -> RoutingClient:
+    def pooled_client(self, size: int) -> RoutingClient:
+        """A new client keeping `size` connections alive, for a batch (the caller closes it).
+
+        One attempt per request: the batch paces and retries rows itself."""
+        return self._make_client(pool=size, max_attempts=1)
+
+    def _make_client(self, pool: int = 0, max_attempts: int = 3) -> RoutingClient:
         from .api.client import RoutingClient
         from .api.transport import Timeouts
 
@@ -166,13 +178,24 @@ class Session:
             fallback = self.settings.fallback_base_url or ""
             local = fallback.startswith(("http://127.0.0.1:", "http://localhost:"))
             return RoutingClient(
-                EMULATOR_KEY, self.start_emulator(),
-                fallback_base_url=fallback if local else None, timeouts=timeouts,
+                EMULATOR_KEY, self.start_emulator(), fallback_base_url=fallback if local else None,
+                timeouts=timeouts, pool=pool, max_attempts=max_attempts,
             )  # fmt: skip
         s = self.settings
         return RoutingClient(
-            s.api_key, s.base_url, fallback_base_url=s.fallback_base_url, timeouts=timeouts
-        )
+            s.api_key, s.base_url, fallback_base_url=s.fallback_base_url,
+            timeouts=timeouts, pool=pool, max_attempts=max_attempts,
+        )  # fmt: skip
+
+    @property
+    def cache(self) -> AnswerCache:
+        """The answers cache, in the ledger's file."""
+        from .ledger import AnswerCache
+
+        with self._lock:
+            if self._cache is None:
+                self._cache = AnswerCache(self.ledger_path)
+            return self._cache
 
     @property
     def ledger(self) -> Ledger:
@@ -233,6 +256,9 @@ class Session:
         if self._ledger is not None:
             self._ledger.close()
             self._ledger = None
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None
         emulator = self.emulator
         if emulator is not None:
             emulator.stop()

@@ -23,4 +23,6 @@ def emu(emulator: Emulator) -> Emulator:
     emulator.plan = "premium"
     emulator.token_rate = None
     emulator.daily_limit = 1500
+    emulator.per_minute_limit = 100
+    emulator.latency = 0.0
     return emulator

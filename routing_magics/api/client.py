@@ -47,7 +47,10 @@ class RoutingClient:
         backoff_base: float = 0.5,
         retry_after_cap: float = 20.0,
         sleep: Callable[[float], None] | None = None,
+        pool: int = 0,
     ) -> None:
+        """`pool` > 0 keeps up to that many connections alive for reuse (a batch's concurrency);
+        `interrupt()` then shuts them all. The default opens a socket per request."""
         base = _checked_url(base_url)
         fallback = _checked_url(fallback_base_url) if fallback_base_url else None
         key = checked_key(api_key)
@@ -55,18 +58,20 @@ class RoutingClient:
         headers = {"User-Agent": user_agent, "Accept-Encoding": ACCEPT_ENCODING,
                    **({"X-API-Key": key} if key else {})}  # fmt: skip
         t = timeouts
-        # No keep-alive: every request gets its own socket, which ChatStream.close() can shut
-        # down from another thread even while the reader still waits for the headers.
+        # No keep-alive by default: every request gets its own socket, which ChatStream.close()
+        # can shut down from another thread even while the reader still waits for the headers.
+        # A pooled client reuses sockets instead, and interrupt() shuts every one it opened.
+        limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
         http = httpx.Client(
             headers=headers,
             timeout=httpx.Timeout(connect=t.connect, read=t.read, write=t.write, pool=t.pool),
             transport=transport,
-            limits=httpx.Limits(max_keepalive_connections=0),
+            limits=limits if pool > 0 else httpx.Limits(max_keepalive_connections=0),
         )
         policy = RetryPolicy(max(1, max_attempts), backoff_base, retry_after_cap)
         self._transport = Transport(
             http, base, fallback if fallback != base else None,
-            key=key, timeouts=timeouts, policy=policy, sleep=sleep,
+            key=key, timeouts=timeouts, policy=policy, sleep=sleep, track_sockets=pool > 0,
         )  # fmt: skip
         self._key_set = key is not None
 
@@ -97,6 +102,11 @@ class RoutingClient:
 
     def close(self) -> None:
         self._transport.close()
+
+    def interrupt(self) -> None:
+        """Shut down every connection of a pooled client (thread-safe): blocked reads end, and
+        nothing is retried after (a batch's Stop)."""
+        self._transport.interrupt()
 
     def complete(
         self, model: str, messages: Messages, *, system: str | None = None,

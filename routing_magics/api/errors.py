@@ -65,6 +65,8 @@ class ConfigurationError(RoutingError):
 
 class APIError(RoutingError):
     default_hint = "try again in a moment; if it persists, check https://docs.routing.run"
+    #: Seconds the server asked us to wait (its Retry-After), when it said.
+    retry_after: float | None = None
 
 
 class InvalidModel(APIError):

@@ -96,16 +96,22 @@ class ChatStream:
             for message in self._messages(self._connect()):
                 if self._stop.is_set():  # messages decoded from the read that raced close()
                     raise self._stopped()
+                if ended_with_done:
+                    continue  # draining a kept-alive connection: only a whole body is reused
                 ended_with_done = message.data == DONE
                 if ended_with_done:
+                    if self._transport.keeps_alive:
+                        continue
                     break
                 yield from self._events_for(message)
                 # Finish reason and usage are all a stream owes us: a server that then sends
                 # neither [DONE] nor a close must not turn a complete answer into a timeout.
+                # (A pooled connection still drains the rest of the body, to be reused.)
                 told = self._state.answer
                 if told.finish_reason is not None and told.usage is not None:
                     ended_with_done = True
-                    break
+                    if not self._transport.keeps_alive:
+                        break
             if not ended_with_done and self._stop.is_set():  # our shutdown looks like an EOF
                 raise self._stopped()
             if not ended_with_done and self._state.answer.finish_reason is None:

@@ -3,12 +3,15 @@ key redacted, and bodies read with a cap. RoutingClient and ChatStream compose a
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import json
 import logging
 import random
+import socket
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -29,6 +32,8 @@ ERROR_BODY_BYTES = 2048
 REPLY_BYTES = 1024 * 1024
 log = logging.getLogger(__name__)
 Trace = Callable[[str, dict[str, Any]], None]
+#: httpx trace events that hand over a new connection's stream (TLS detaches the TCP socket).
+NEW_SOCKET_EVENTS = ("connection.connect_tcp.complete", "connection.start_tls.complete")
 
 
 @dataclass(frozen=True)
@@ -72,12 +77,19 @@ class Transport:
         timeouts: Timeouts,
         policy: RetryPolicy,
         sleep: Callable[[float], None] | None = None,
+        track_sockets: bool = False,
     ) -> None:
         self.http, self.base_url, self.fallback_base_url = http, base_url, fallback_base_url
         self.timeouts, self.policy = timeouts, policy
         self._key, self._sleep = key, sleep
         # A base URL may carry user:password@ or ?token=: only its public form is ever shown.
         self._hidden = {url: public_url(url) for url in (base_url, fallback_base_url) if url}
+        #: Every socket opened, when kept alive: a reused one has no connect event to catch.
+        self._sockets: weakref.WeakSet[socket.socket] | None = (
+            weakref.WeakSet() if track_sockets else None
+        )
+        self._sockets_lock = threading.Lock()
+        self._interrupted = False
 
     def open(
         self, method: str, path: str, body: dict[str, Any] | None = None, *,
@@ -108,9 +120,11 @@ class Transport:
                     return response, shown
                 error = self._status_error(response, shown, model)
                 wait = parse_retry_after(response.headers.get("Retry-After"))
+                if isinstance(error, errors.APIError):
+                    error.retry_after = wait
                 retry = isinstance(error, _RETRYABLE_STATUS)
                 retry = retry and not isinstance(error, errors.DailyLimitExceeded)
-            if not retry or attempt == attempts or (stop and stop.is_set()):
+            if not retry or attempt == attempts or (stop and stop.is_set()) or self._interrupted:
                 raise error from cause
             delay = self.policy.delay(attempt, wait)
             log.info("%s from %s; attempt %d in %.2f s", error.code, shown, attempt + 1, delay)
@@ -141,6 +155,8 @@ class Transport:
         self, method: str, url: str, body: dict[str, Any] | None, trace: Trace | None, whole: bool
     ) -> httpx.Request:
         streaming = bool(body and body.get("stream"))
+        if self._sockets is not None:
+            trace = self._tracking(trace)
         t = self.timeouts
         read = t.whole_answer if whole else t.read
         return self.http.build_request(
@@ -149,6 +165,35 @@ class Transport:
             extensions={"trace": trace} if trace else {},
             timeout=httpx.Timeout(connect=t.connect, read=read, write=t.write, pool=t.pool),
         )  # fmt: skip
+
+    @property
+    def keeps_alive(self) -> bool:
+        """Whether connections are reused (a pooled client): streams then read to the end."""
+        return self._sockets is not None
+
+    def _tracking(self, trace: Trace | None) -> Trace:
+        """A trace hook that notes each new socket, then calls `trace`."""
+
+        def hook(name: str, info: dict[str, Any]) -> None:
+            if name in NEW_SOCKET_EVENTS and info.get("return_value") is not None:
+                sock = info["return_value"].get_extra_info("socket")
+                if isinstance(sock, socket.socket) and self._sockets is not None:
+                    with self._sockets_lock:
+                        self._sockets.add(sock)
+            if trace is not None:
+                trace(name, info)
+
+        return hook
+
+    def interrupt(self) -> None:
+        """Shut down every socket still open (tracked clients): readers blocked on one wake,
+        and what they get is not retried."""
+        self._interrupted = True
+        with self._sockets_lock:
+            sockets = list(self._sockets or ())
+        for sock in sockets:
+            with contextlib.suppress(OSError):  # already closed
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
     def _pause(self, seconds: float, stop: threading.Event | None) -> bool:
         """Wait before the next attempt; True if `stop` was set meanwhile."""

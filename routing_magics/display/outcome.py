@@ -6,7 +6,7 @@ Plain values in: the completion, and how the request ended as the ledger records
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from ..api.models import Completion
 from .protocols import CostInfo, Status
@@ -15,7 +15,9 @@ from .render import FooterInfo
 
 def status_of(outcome: str) -> Status:
     """The footer's word for a ledger outcome: every error code reads "error"."""
-    return "ok" if outcome == "ok" else "stopped" if outcome == "stopped" else "error"
+    if outcome in ("ok", "stopped", "cached"):
+        return cast(Status, outcome)
+    return "error"
 
 
 def footer_info(

@@ -15,7 +15,7 @@ FORMATS: tuple[Format, ...] = get_args(Format)
 #: RouteMagics.display_mode: HTML live view, printed text, or whichever the shell supports.
 DisplayMode = Literal["auto", "rich", "text"]
 #: How an answer ended, as its footer says it.
-Status = Literal["ok", "stopped", "error"]
+Status = Literal["ok", "stopped", "error", "cached"]
 #: A display's data: text/plain and text/html, never text/markdown.
 Bundle = dict[str, str]
 

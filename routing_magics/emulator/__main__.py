@@ -22,6 +22,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--plan", default="premium", choices=PLANS)
     parser.add_argument("--token-rate", type=float, default=None, help="tokens/second (streams)")
     parser.add_argument("--daily-limit", type=int, default=1500)
+    parser.add_argument("--per-minute-limit", type=int, default=100, help="429 above this")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds before each answer")
     return parser.parse_args(argv)
 
 
@@ -34,7 +36,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    emulator = Emulator(args.host, args.port, args.plan, args.token_rate, args.daily_limit)
+    emulator = Emulator(
+        args.host, args.port, args.plan, args.token_rate, args.daily_limit,
+        per_minute_limit=args.per_minute_limit, latency=args.latency,
+    )  # fmt: skip
     with emulator:
         print(emulator.base_url, flush=True)
         print(

@@ -1,8 +1,9 @@
 """Deterministic, useful answers: pure functions of the request's messages.
 
 The last user message (and the system message) is the task, checked in this order:
-`echo:` → the rest verbatim; a data block → facts computed from the table; "summar"/"bullet" →
-extractive bullets; anything else → a markdown answer with a heading, list, table and code.
+`echo:` → the rest verbatim; "sentiment" → one word (or JSON); a data block → facts computed
+from the table; "summar"/"bullet" → extractive bullets; anything else → a markdown answer with
+a heading, list, table and code.
 Every answer also gets a short reasoning text that restates the task (sent on reasoning routes).
 """
 
@@ -15,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import summaries, tables
+from . import sentiment, summaries, tables
 from .tools import ToolCall, answer_from_tool_result, plan_tool_call, tool_call_reasoning
 
 Message = Mapping[str, Any]
@@ -121,6 +122,9 @@ def _respond(messages: Sequence[Message], tools: Sequence[Any], tool_choice: Any
     stripped = user.lstrip()
     if stripped.startswith("echo:"):
         return echo_answer(stripped)
+    if sentiment.wants_sentiment(user):
+        content, thoughts = sentiment.sentiment_answer(user)
+        return Answer(content, with_closing(thoughts))
     block = tables.find_data_block(user)
     if block is not None:
         return table_answer(user, block)

@@ -2,7 +2,8 @@
 
     POST   /_emulator/faults     {"kind", "times", "after", "seconds", "retry_after"} → queue it
     DELETE /_emulator/faults     clear the queue          GET /_emulator/faults    the queue
-    POST   /_emulator/config     {"plan", "token_rate", "daily_limit"} (any subset)
+    POST   /_emulator/config     {"plan", "token_rate", "daily_limit", "per_minute_limit",
+                                  "latency"} (any subset)
     GET    /_emulator/config     current settings         GET /_emulator/requests  recorded requests
     POST   /_emulator/reset      clear faults, recorded requests and usage counters
 

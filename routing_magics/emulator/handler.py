@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import socket
 import sys
 import time
@@ -193,7 +194,10 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         if not self._credential():
             return self._refuse_auth()
         state = self.state
-        self._send_json(200, usage_report(state.plan, state.daily_limit, state.usage_counts()))
+        counts = state.usage_counts()
+        self._send_json(
+            200, usage_report(state.plan, state.daily_limit, counts, state.per_minute_limit)
+        )
 
     def _chat(self, raw: bytes, started: float) -> None:
         if not self._credential():
@@ -207,11 +211,17 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         except RequestError as exc:
             return self._send_text(400, exc.code, exc.message)
         state = self.state
-        if not state.admit():
+        admission = state.admit()
+        if admission.verdict == "daily":
             message = (
                 f"Daily request limit exceeded: {plural(state.daily_limit, 'request')} per day"
             )
             return self._send_text(429, "DAILY_REQUEST_LIMIT_EXCEEDED", message)
+        if admission.verdict == "minute":
+            message = f"Rate limit exceeded: {state.per_minute_limit} requests per minute"
+            wait = str(max(1, math.ceil(admission.retry_after)))
+            return self._send_text(429, "RATE_LIMIT_EXCEEDED", message, wait)
+        self._sleep(state.latency)  # a fixed upstream delay, before any byte of the answer
         fault = state.faults.take(self.arrived)
         if fault is not None and fault.is_error:
             retry_after = fault.retry_after_header()
@@ -285,13 +295,13 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind == "slow":
             delay, fault = fault.seconds, None
         self._responded = True
-        self.close_connection = True
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Transfer-Encoding", "chunked")
-        self.send_header("Connection", "close")
         self.end_headers()
+        # The chunked body ends cleanly, so the connection can serve the client's next request
+        # (a batch's pooled client); a drop or a gone client closes it in _handle.
         EventStream(self._write, meta, delay, self.state.stopping).run(emission, fault, usage)
 
     # --- output -----------------------------------------------------------------------------

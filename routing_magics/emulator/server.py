@@ -37,8 +37,11 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
         self.accepted_at: dict[Any, float] = {}
+        #: Connections accepted since start (a pooled client reuses a few).
+        self.accepted = 0
 
     def process_request(self, request: Any, client_address: Any) -> None:
+        self.accepted += 1
         self.accepted_at[request] = time.monotonic()
         with self._open_lock:
             self._open.add(request)
@@ -73,13 +76,15 @@ class Emulator:
         token_rate: float | None = None,
         daily_limit: int = 1500,
         socket_timeout: float | None = 60.0,
+        per_minute_limit: int = 100,
+        latency: float = 0.0,
     ) -> None:
         self.host = host
         self.port = port
         self.socket_timeout = socket_timeout
         #: Required (header X-Emulator-Secret) by the HTTP control surface under /_emulator/.
         self.control_secret = new_secret()
-        self._state = EmulatorState(plan, token_rate, daily_limit)
+        self._state = EmulatorState(plan, token_rate, daily_limit, per_minute_limit, latency)
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -176,6 +181,34 @@ class Emulator:
     @pricing.setter
     def pricing(self, entries: list[dict[str, Any]]) -> None:
         self._state.pricing = list(entries)
+
+    @property
+    def per_minute_limit(self) -> int:
+        """Chat requests allowed in any 60 s; more get 429 RATE_LIMIT_EXCEEDED + Retry-After."""
+        return self._state.per_minute_limit
+
+    @per_minute_limit.setter
+    def per_minute_limit(self, limit: int) -> None:
+        self._state.configure({"per_minute_limit": limit})
+
+    @property
+    def latency(self) -> float:
+        """Seconds each chat request waits before its response starts."""
+        return self._state.latency
+
+    @latency.setter
+    def latency(self, seconds: float) -> None:
+        self._state.configure({"latency": seconds})
+
+    @property
+    def rate_limited(self) -> int:
+        """Chat requests refused by the per-minute limit since the last reset."""
+        return self._state.rate_limited
+
+    @property
+    def connections(self) -> int:
+        """TCP connections accepted since the emulator started."""
+        return self._server.accepted if self._server is not None else 0
 
     @property
     def requests(self) -> list[RecordedRequest]:

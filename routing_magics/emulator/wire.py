@@ -173,7 +173,9 @@ def model_detail(route: Route, plan: str) -> dict[str, Any]:
     }
 
 
-def usage_report(plan: str, daily_limit: int, used: tuple[int, int, int]) -> dict[str, Any]:
+def usage_report(
+    plan: str, daily_limit: int, used: tuple[int, int, int], per_minute: int = PER_MINUTE_LIMIT
+) -> dict[str, Any]:
     """GET /v1/user/requests from (today, this hour, this minute) counts."""
     today, hour, minute = used
     hourly = HOURLY_LIMITS.get(plan, 0)
@@ -185,8 +187,8 @@ def usage_report(plan: str, daily_limit: int, used: tuple[int, int, int]) -> dic
         "requests_limit_this_hour": hourly,
         "requests_remaining_this_hour": max(0, hourly - hour),
         "requests_used_this_minute": minute,
-        "requests_limit_per_minute": PER_MINUTE_LIMIT,
-        "requests_remaining_this_minute": max(0, PER_MINUTE_LIMIT - minute),
+        "requests_limit_per_minute": per_minute,
+        "requests_remaining_this_minute": max(0, per_minute - minute),
         "plan_tier": plan.capitalize(),
     }
 

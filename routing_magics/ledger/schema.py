@@ -50,6 +50,24 @@ def m001_requests(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX requests_notebook_model ON requests (notebook, model)")
 
 
+@migration
+def m002_answers(conn: sqlite3.Connection) -> None:
+    """The answers cache (ledger/cache.py): finished answers by a hash of the exact request."""
+    conn.execute(
+        """
+        CREATE TABLE answers (
+            key TEXT PRIMARY KEY,
+            ts REAL NOT NULL,
+            model TEXT NOT NULL,
+            text TEXT NOT NULL,
+            reasoning TEXT NOT NULL,
+            provider TEXT,
+            finish_reason TEXT
+        )
+        """
+    )
+
+
 def schema_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -13,7 +14,7 @@ from .failure import guarded
 from .schema import connect
 
 #: Outcomes that are not errors; anything else is an error code such as "PROVIDER_ERROR".
-NON_ERROR_OUTCOMES = ("ok", "stopped")
+NON_ERROR_OUTCOMES = ("ok", "stopped", "cached")
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class UsageRow:
     estimated: bool  # counted by us: the stream was cut before the server's usage arrived
     ttft_ms: int | None
     latency_ms: int | None
-    outcome: str  # "ok", "stopped", or an error code like "PROVIDER_ERROR"
+    outcome: str  # "ok", "stopped", "cached", or an error code like "PROVIDER_ERROR"
     ts: float = field(default_factory=time.time)
 
 
@@ -72,6 +73,14 @@ FROM requests {where}
 """
 
 
+def _values(row: UsageRow) -> tuple[object, ...]:
+    return (
+        row.ts, row.notebook, row.model, row.endpoint, row.provider, row.prompt_tokens,
+        row.completion_tokens, row.total_tokens, int(row.estimated), row.ttft_ms,
+        row.latency_ms, row.outcome,
+    )  # fmt: skip
+
+
 class Ledger:
     """The usage ledger in one SQLite file; thread-safe, shared by every kernel on the machine.
 
@@ -87,14 +96,16 @@ class Ledger:
             self._conn = connect(self.path)
 
     def record(self, row: UsageRow) -> None:
-        values = (
-            row.ts, row.notebook, row.model, row.endpoint, row.provider, row.prompt_tokens,
-            row.completion_tokens, row.total_tokens, int(row.estimated), row.ttft_ms,
-            row.latency_ms, row.outcome,
-        )  # fmt: skip
+        self.record_many([row])
+
+    def record_many(self, rows: Sequence[UsageRow]) -> None:
+        """Write rows in one transaction (a batch's rows, a few at a time)."""
+        values = [_values(row) for row in rows]
+        if not values:
+            return
         with guarded(self.path), self._lock, self._conn as conn:
             conn.execute("BEGIN IMMEDIATE")
-            conn.execute(_INSERT, values)
+            conn.executemany(_INSERT, values)
 
     def totals_by_model(self, notebook: str | None) -> list[ModelTotals]:
         """Per-model sums for one notebook, or for all notebooks when `notebook` is None."""

@@ -33,6 +33,11 @@ def _frame_kind(obj: object) -> tuple[str, str] | None:
     return None
 
 
+def frame_kind(obj: object) -> tuple[str, str] | None:
+    """('pandas'|'polars', 'DataFrame'|'Series') for a frame, None for anything else."""
+    return _frame_kind(obj)
+
+
 def is_frame(obj: object) -> bool:
     """Whether `obj` is a pandas or polars DataFrame or Series."""
     return _frame_kind(obj) is not None

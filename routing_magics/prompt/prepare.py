@@ -19,6 +19,7 @@ __all__ = [
     "frame_to_text",
     "interpolate",
     "is_frame",
+    "placeholders",
     "prepare_prompt",
     "render_value",
 ]
@@ -63,6 +64,12 @@ def interpolate(
         return render_value(name, namespace[name]) if name in namespace else token
 
     return _PLACEHOLDER.sub(replace, template)
+
+
+def placeholders(template: str) -> list[str]:
+    """The `{name}`s `template` uses, once each, in order (`{{`/`}}` escapes skipped)."""
+    found = (m.group(1) for m in _PLACEHOLDER.finditer(template))
+    return list(dict.fromkeys(n for n in found if n is not None))
 
 
 def render_value(

@@ -25,12 +25,14 @@ from ..api.models import (
 from ..display.outcome import footer_info, notice_for, provenance
 from ..prompt.prepare import PreparedPrompt, estimate_tokens, prepare_prompt
 from ..session import Session
+from .cached import cached_answer, store_answer
 from .draft import AnswerDraft
 from .spend import footer_extras, start_lookups
 
 if TYPE_CHECKING:
     from ..api.stream import ChatStream
     from ..display.protocols import View
+    from ..ledger import CachedAnswer
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class RunOptions:
     rows: int = 50
     chat: bool = False
     stream: bool = True
+    cache: bool = False  # answer from the answers cache when it holds this exact request
 
 
 def run_prompt(
@@ -61,6 +64,10 @@ def run_prompt(
     """
     model = session.check_model(options.model)
     prepared = _prepare(session, template, options, namespace, model)
+    if options.cache:
+        hit = cached_answer(session, model, prepared.messages, _request_args(options))
+        if hit is not None:
+            return _from_cache(session, view, hit, prepared, options)
     draft = AnswerDraft(model, streamed=options.stream)
     failure: errors.RoutingError | None = None
     start_lookups(session)
@@ -77,6 +84,21 @@ def run_prompt(
     completion = _finish(session, view, draft, prepared, options, failure)
     if failure is not None:
         raise failure
+    if options.cache:
+        store_answer(session, model, prepared.messages, _request_args(options), completion)
+    if options.chat:
+        session.memory.add(prepared.user_text, completion.text)
+    return completion
+
+
+def _from_cache(
+    session: Session, view: View, hit: CachedAnswer, prepared: PreparedPrompt, options: RunOptions
+) -> Completion:
+    """A cached answer, shown at once; its ledger row bills nothing."""
+    draft = AnswerDraft(hit.model, streamed=False)
+    done = Completion(hit.text, hit.reasoning, hit.model, hit.provider, hit.finish_reason)
+    _consume(_as_events(done), view, draft)
+    completion = _finish(session, view, draft, prepared, options, None, cached=True)
     if options.chat:
         session.memory.add(prepared.user_text, completion.text)
     return completion
@@ -89,12 +111,14 @@ def _finish(
     prepared: PreparedPrompt,
     options: RunOptions,
     failure: errors.RoutingError | None,
+    *,
+    cached: bool = False,
 ) -> Completion:
     """Write the ledger row and close the view (always, even if the ledger fails)."""
     completion = draft.completion()
     if draft.builder.usage is None:
         completion = replace(completion, usage=_usage_unreported(prepared, draft, failure))
-    outcome = errors.outcome_of(failure)
+    outcome = "cached" if cached else errors.outcome_of(failure)
     total: int | None = None
     unrecorded: str | None = None
     try:
@@ -133,6 +157,11 @@ def _prepare(
         system=options.system,
         history=session.memory.messages() if options.chat else (),
     )
+
+
+def request_args(options: RunOptions) -> dict[str, Any]:
+    """The request parameters a cell's options set (a batch sends the same for every row)."""
+    return _request_args(options)
 
 
 def _request_args(options: RunOptions) -> dict[str, Any]:

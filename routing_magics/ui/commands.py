@@ -118,6 +118,32 @@ def key(session: Session, shell: InteractiveShell, rest: str) -> None:
     print(f"Key set for this kernel; requests now go to {where}.")
 
 
+def cache(session: Session, shell: InteractiveShell, rest: str) -> None:
+    """`%route cache on|off|clear`: single cells answer from the answers cache, or not."""
+    word = rest.strip()
+    if word in ("on", "off"):
+        session.cache_cells = word == "on"
+        more = (
+            "answer from the cache when it can"
+            if word == "on"
+            else "ask the model (unless --cache)"
+        )
+        print(f"Answers cache {word}: single cells {more}; --each batches always use it.")
+    elif word == "clear":
+        print(f"Answers cache cleared ({_count(session.cache.clear(), 'answer')} forgotten).")
+    elif not word:
+        state = "on" if session.cache_cells else "off"
+        print(
+            f"Answers cache {state} for single cells; {_count(len(session.cache), 'answer')} kept."
+        )
+    else:
+        raise UsageError(f"%route cache {word}: use on, off or clear")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 SUBCOMMANDS: dict[str, Subcommand] = {
     "models": models,
     "use": use,
@@ -126,6 +152,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "config": config,
     "panel": panel,
     "reset": reset,
+    "cache": cache,
 }
 #: Subcommands that read the rest of the line; for the others, more words make it a prompt.
-TAKES_ARGUMENTS = frozenset({"use", "usage"})
+TAKES_ARGUMENTS = frozenset({"use", "usage", "cache"})

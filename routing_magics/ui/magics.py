@@ -64,6 +64,9 @@ class RouteMagics(Magics):
         help="Seconds one answer may take in all, however steadily it streams "
         "(env ROUTING_MAGICS_ANSWER_DEADLINE; default 1800)."
     ).tag(config=True)
+    requests_per_minute = Int(
+        None, allow_none=True, help="Pace of --each batches; default: the plan's per-minute limit."
+    ).tag(config=True)
     display_mode = Enum(
         ["auto", "rich", "text"], "auto", help="rich: HTML live view; text: print as it arrives."
     ).tag(config=True)
@@ -142,6 +145,12 @@ class RouteMagics(Magics):
     @argument("--chat", action="store_true", help="Continue this notebook's conversation.")
     @argument("--no-stream", action="store_true", help="Wait for the whole answer.")
     @argument("--format", default="markdown", help="markdown | text | code | json.")
+    @argument("--each", help="Run the cell once per row of this DataFrame/Series.")
+    @argument("--into", help="With --each: also write the answers into the frame as this column.")
+    @argument("--concurrency", type=int, help="With --each: requests in flight (default 8).")
+    @argument("--limit", type=int, help="With --each: send at most N rows now.")
+    @argument("--cache", action="store_true", help="Answer from the answers cache when it can.")
+    @argument("--no-cache", action="store_true", help="With --each: fresh answers for every row.")
     @no_var_expand  # {name} is ours to fill, once, with dataframes fitted (prompt.interpolate)
     @line_cell_magic
     def route(self, line: str, cell: str | None = None) -> None:
@@ -153,9 +162,12 @@ class RouteMagics(Magics):
             %%route route/mistral-small-2503 -t 0.2
             Summarize this for a busy reader: {report}
 
+        Each row: `--each NAME` runs the cell once per row of a DataFrame ({col}, {row},
+        {index}); -o binds the answers as a Series on its index, --into COL adds a column.
+
         Line: `%route MODEL prompt…` (one-shot), or a subcommand: models, use MODEL,
         usage [--all] [--today] [--reset] [-o NAME] [--csv PATH], key, config, panel, reset
-        (forget --chat memory), help.
+        (forget --chat memory), cache on|off|clear, help.
         """
         if cell is None:
             return self._line(line)
@@ -165,7 +177,19 @@ class RouteMagics(Magics):
             hint = 'close the quote, e.g. -s "Be brief"'
             raise UsageError(f"%%route options: {exc}; {hint}") from None
         options, out, fmt = self._cell_options(args)
+        if args.each is not None:
+            return self._each(cell, options, args)
         return self._ask(cell, options, out=out, fmt=fmt)
+
+    def _each(self, template: str, options: RunOptions, args: argparse.Namespace) -> None:
+        from .each import EachArgs, run_each
+
+        assert self.shell is not None  # magics only run inside a shell
+        self.session.notebook = self._notebook()
+        mode = cast(DisplayMode, self.display_mode)
+        each = EachArgs.of(args)
+        run_each(self.session, self.shell, template, options, each, mode=mode,
+                 requests_per_minute=self.requests_per_minute)  # fmt: skip
 
     def _expand_options(self, line: str) -> str:
         """`{name}` in the options line, as IPython would (switched off for the prompt's sake)."""
@@ -201,6 +225,7 @@ class RouteMagics(Magics):
             rows=rows,
             chat=args.chat,
             stream=not args.no_stream,
+            cache=args.cache or self.session.cache_cells,
         )
         return options, args.out, cast(Format, args.format)
 

@@ -1,0 +1,131 @@
+"""Throughput and cost of `--each` batches against the emulator. Prints figures.
+
+    python benchmarks/batch.py [--rows 200] [--paced-rows 90] [--tiny-rows 10000]
+
+1. Latency-bound: 0.5 s per request, concurrency 8, a per-minute limit that does not bind:
+   rows per second beside the ideal (concurrency / latency), and the connections opened.
+2. Limit-bound: the emulator allows 120 requests a minute: rows per second beside that limit,
+   and how many 429s came back (goal: none).
+3. Stop: 2 s latency, 8 requests in flight, the Stop event set mid-batch: how long until the
+   batch has returned (goal: under half a second), with the streams in flight closed.
+4. 10,000 rows with tiny answers, unthrottled, the emulator in another process: peak memory
+   growth of this process and the time each row costs on our side (CPU time of this process,
+   which holds the batch, httpx, the ledger and the cache, per row).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from routing_magics.config import Settings
+from routing_magics.display.progress import NoProgress
+from routing_magics.emulator import Emulator
+from routing_magics.run import RunOptions
+from routing_magics.run.batch import BatchOptions, BatchResult, run_batch
+from routing_magics.session import Session
+
+TEMPLATE = "echo: {text}"
+
+
+def batch(
+    base_url: str, rows: int, concurrency: int, db: Path, stop: threading.Event | None = None
+) -> BatchResult:
+    settings = Settings(api_key="rk_bench", base_url=base_url, fallback_base_url=None,
+                        usage_db=str(db))  # fmt: skip
+    session = Session(settings, notebook="benchmark")
+    frame = pd.DataFrame({"text": [f"row {i}" for i in range(rows)]})
+    try:
+        return run_batch(
+            session, "frame", frame, TEMPLATE, RunOptions(), BatchOptions(concurrency, cache=False),
+            {}, NoProgress(), stop,
+        )  # fmt: skip
+    finally:
+        session.close()
+
+
+def latency_bound(rows: int, tmp: Path) -> None:
+    with Emulator(latency=0.5, per_minute_limit=1_000_000, daily_limit=1_000_000) as emu:
+        result = batch(emu.base_url, rows, 8, tmp / "a.sqlite")
+        rate, ideal = rows / result.seconds, 8 / 0.5
+        print(f"latency-bound: {rows} rows, 0.5 s latency, concurrency 8: {result.seconds:.2f} s, "
+              f"{rate:.2f} rows/s, ideal {ideal:.0f} rows/s, ratio {rate / ideal:.3f}; "
+              f"{emu.connections} connections for {result.requests} requests")  # fmt: skip
+
+
+def limit_bound(rows: int, tmp: Path) -> None:
+    with Emulator(latency=0.5, per_minute_limit=120, daily_limit=1_000_000) as emu:
+        result = batch(emu.base_url, rows, 8, tmp / "b.sqlite")
+        arrivals = sorted(r.at for r in emu.requests if r.path == "/v1/chat/completions")
+        rate = (len(arrivals) - 1) / (arrivals[-1] - arrivals[0])
+        print(f"limit-bound: {rows} rows at 120/min: {result.seconds:.1f} s, sending "
+              f"{rate * 60:.1f} requests/min, ratio to the limit {rate / 2:.3f}; "
+              f"429s: {emu.rate_limited} (client saw {result.rate_limited}), "
+              f"answered {result.count('ok')}/{rows}")  # fmt: skip
+
+
+def stop_time(tmp: Path) -> None:
+    with Emulator(latency=2.0, per_minute_limit=1_000_000, daily_limit=1_000_000) as emu:
+        stop, pressed = threading.Event(), []
+
+        def press() -> None:
+            while len(emu.requests) < 9:  # the account request, then 8 rows in flight
+                time.sleep(0.01)
+            time.sleep(0.2)
+            pressed.append(time.monotonic())
+            stop.set()
+
+        threading.Thread(target=press, daemon=True).start()
+        result = batch(emu.base_url, 40, 8, tmp / "s.sqlite", stop)
+        took = time.monotonic() - pressed[0]
+        print(f"stop: {took * 1000:.0f} ms from Stop to the batch returning; "
+              f"{result.count('stopped')} rows stopped in flight, "
+              f"{result.count('not sent')} not sent")  # fmt: skip
+
+
+def tiny_rows(rows: int, tmp: Path) -> None:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "routing_magics.emulator", "--per-minute-limit", "100000000",
+         "--daily-limit", "100000000"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert server.stdout is not None
+        url = server.stdout.readline().strip()
+        batch(url, 50, 8, tmp / "warm.sqlite")  # imports, first connections
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        cpu, wall = time.process_time(), time.monotonic()
+        result = batch(url, rows, 8, tmp / "c.sqlite")
+        cpu, wall = time.process_time() - cpu, time.monotonic() - wall
+        grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss) / 1024
+        print(f"tiny rows: {rows:,} rows unthrottled, concurrency 8: {wall:.1f} s "
+              f"({rows / wall:.0f} rows/s), peak memory growth {grown:.1f} MB, our CPU time "
+              f"{cpu / rows * 1000:.2f} ms per row; answered {result.count('ok'):,}")  # fmt: skip
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=200)
+    parser.add_argument("--paced-rows", type=int, default=90)
+    parser.add_argument("--tiny-rows", type=int, default=10_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        latency_bound(args.rows, Path(tmp))
+        limit_bound(args.paced_rows, Path(tmp))
+        stop_time(Path(tmp))
+        tiny_rows(args.tiny_rows, Path(tmp))
+
+
+if __name__ == "__main__":
+    main()

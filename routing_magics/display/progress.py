@@ -1,0 +1,149 @@
+"""What a `--each` batch shows: a progress bar while it runs, then a summary and failed rows.
+
+The bar is tqdm's (a widget bar in Jupyter, one updating line in a terminal), redrawn at most
+four times a second; it is closed without leaving a trace when the batch ends, and the summary
+follows as its own output. The summary's words depend only on the outcome, so nbval replays it
+(only the seconds vary: notebooks/sanitize.cfg masks them).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from .render import escape
+from .tables import table
+
+if TYPE_CHECKING:
+    from IPython.display import DisplayHandle
+    from tqdm import tqdm
+
+    from .protocols import Bundle
+
+#: The bar's display before and after the bar.
+PLACEHOLDER = {"text/plain": ""}
+#: Seconds between two redraws of the bar, at least.
+REDRAW_INTERVAL = 0.25
+#: Failed rows listed under the summary, at most.
+FAILED_ROWS_SHOWN = 20
+
+
+class Progress(Protocol):
+    """What run.batch reports to while rows finish (called from the kernel's main thread)."""
+
+    def start(self, total: int, done: int) -> None: ...
+    def update(self, done: int, failed: int, tokens: int) -> None: ...
+    def close(self) -> None: ...
+
+
+class NoProgress:
+    """For scripts and tests that want no bar."""
+
+    def start(self, total: int, done: int) -> None:
+        pass
+
+    def update(self, done: int, failed: int, tokens: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class TqdmProgress:
+    """tqdm's bar: `rich` a notebook widget bar, else one line on stderr.
+
+    In a notebook the bar lives in a display that starts and ends as the same empty placeholder
+    (the bar arrives as an update), so the saved outputs hold no dead widget and nbval, which
+    ignores updates, replays them exactly.
+    """
+
+    def __init__(self, *, rich: bool, description: str = "rows") -> None:
+        self._rich, self._description = rich, description
+        self._bar: tqdm[None] | None = None
+        self._handle: DisplayHandle | None = None
+        self._done = 0
+
+    def start(self, total: int, done: int) -> None:
+        options = dict(
+            total=total, initial=done, desc=self._description, unit="row", leave=False,
+            mininterval=REDRAW_INTERVAL,
+        )  # fmt: skip
+        if self._rich:
+            from IPython.display import display
+            from tqdm.notebook import tqdm as notebook_bar
+
+            self._handle = display(PLACEHOLDER, raw=True, display_id=True)
+            bar = notebook_bar(display=False, **options)
+            if self._handle is not None:
+                self._handle.update(bar.container)
+            self._bar = bar
+        else:
+            from tqdm.std import tqdm as text_bar
+
+            self._bar = text_bar(file=sys.stderr, **options)
+        self._done = done
+
+    def update(self, done: int, failed: int, tokens: int) -> None:
+        bar = self._bar
+        if bar is None:
+            return
+        bar.set_postfix_str(f"failed {failed}, {tokens:,} tokens", refresh=False)
+        bar.update(done - self._done)  # tqdm redraws only when mininterval has passed
+        self._done = done
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+        if self._handle is not None:
+            self._handle.update(PLACEHOLDER, raw=True)
+            self._handle = None
+
+
+@dataclass(frozen=True)
+class FailedRow:
+    label: str
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """A finished batch, in the words its summary uses."""
+
+    total: int
+    answered: int
+    cached: int
+    failed: int
+    not_sent: int
+    tokens: int
+    seconds: float
+    stopped: str | None = None  # why the batch ended early
+    failures: Sequence[FailedRow] = field(default_factory=tuple)
+
+
+def summary_text(s: BatchSummary) -> str:
+    """One line: rows answered, from cache, failed, not sent, tokens, time."""
+    return (
+        f"{s.total:,} rows: {s.answered:,} answered, {s.cached:,} from cache, "
+        f"{s.failed:,} failed, {s.not_sent:,} not sent · {s.tokens:,} tokens · "
+        f"{s.seconds:.1f} s"
+    )
+
+
+def summary_bundles(s: BatchSummary) -> list[Bundle]:
+    """The summary line (plus why it stopped), then a table of failed rows if any."""
+    lines = [summary_text(s)]
+    if s.stopped:
+        lines.append(f"Stopped early: {s.stopped}")
+    html = "".join(f'<div class="routing-magics-batch">{escape(line)}</div>' for line in lines)
+    out: list[Bundle] = [{"text/plain": "\n".join(lines), "text/html": html}]
+    if s.failures:
+        shown = s.failures[:FAILED_ROWS_SHOWN]
+        rows = [(f.label, f.code, f.message) for f in shown]
+        more = len(s.failures) - len(shown)
+        caption = "Failed rows" + (f" (first {len(shown)} of {len(s.failures)})" if more else "")
+        out.append(table(("index", "error", "message"), rows, caption))
+    return out

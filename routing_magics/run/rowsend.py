@@ -1,0 +1,128 @@
+"""A batch's senders: worker threads that take rows, wait for the pacer, and stream each answer.
+
+The main thread owns everything the user sees and everything written (outcomes, ledger, cache):
+workers only send and hand back a `Sent`. Stopping closes every stream in flight and shuts the
+pooled client's sockets, so a worker blocked on the network wakes at once.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..api import errors
+from ..api.models import Completion
+
+if TYPE_CHECKING:
+    from ..api.client import RoutingClient
+    from ..api.stream import ChatStream
+    from .pacing import Pacer
+
+
+@dataclass
+class RowJob:
+    """One row to send: its position in the frame, cache key and messages."""
+
+    position: int
+    key: str
+    messages: list[dict[str, str]]
+    attempts: int = 0
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What one request gave: the answer so far, the error if any, and how long it took."""
+
+    job: RowJob
+    completion: Completion
+    error: errors.RoutingError | None
+    seconds: float
+
+
+class Senders:
+    """`concurrency` threads sending jobs from `put()`; results arrive on `.results`."""
+
+    def __init__(
+        self,
+        client: RoutingClient,
+        model: str,
+        args: dict[str, Any],
+        pacer: Pacer,
+        concurrency: int,
+    ) -> None:
+        self._client, self._model, self._args, self._pacer = client, model, args, pacer
+        self.stop = threading.Event()
+        self.results: queue.Queue[Sent] = queue.Queue()
+        self._jobs: queue.Queue[RowJob | None] = queue.Queue()
+        self._lock = threading.Lock()
+        self._halted = False
+        self._in_flight: dict[int, tuple[ChatStream, RowJob]] = {}
+        self._threads = [
+            threading.Thread(target=self._work, name=f"routing-magics-batch-{i}", daemon=True)
+            for i in range(concurrency)
+        ]
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def put(self, job: RowJob) -> None:
+        self._jobs.put(job)
+
+    def in_flight(self) -> list[RowJob]:
+        """Rows sent whose worker has not handed back a result (yet)."""
+        with self._lock:
+            return [job for _, job in self._in_flight.values()]
+
+    def halt(self, wait: float) -> None:
+        """Stop sending: close streams in flight, wake every worker, wait up to `wait` s.
+
+        A second call does nothing: a stop never waits twice."""
+        if self._halted:
+            return
+        self._halted = True
+        self.stop.set()
+        with self._lock:
+            streams = [stream for stream, _ in self._in_flight.values()]
+        for stream in streams:
+            stream.close()
+        self._client.interrupt()
+        self.finish(wait)
+
+    def finish(self, wait: float) -> None:
+        """Let the workers end (after their current row) and wait up to `wait` s for them."""
+        for _ in self._threads:
+            self._jobs.put(None)
+        deadline = time.monotonic() + wait
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def _work(self) -> None:
+        while not self.stop.is_set():
+            job = self._jobs.get()
+            if job is None or not self._pacer.acquire(self.stop):
+                return
+            self.results.put(self._send(job))
+            with self._lock:  # only now: a row is always in flight or among the results
+                self._in_flight.pop(job.position, None)
+
+    def _send(self, job: RowJob) -> Sent:
+        started = time.monotonic()
+        stream = self._client.stream(self._model, job.messages, **self._args)
+        with self._lock:
+            self._in_flight[job.position] = (stream, job)
+        error: errors.RoutingError | None = None
+        try:
+            if self.stop.is_set():
+                stream.close()
+            with stream:
+                for _ in stream:
+                    pass
+        except errors.RoutingError as exc:
+            error = exc
+        except Exception as exc:  # a bug of ours must not kill the worker and hang the batch
+            error = errors.RoutingError(f"internal error: {type(exc).__name__}: {exc}")
+        return Sent(job, stream.completion(), error, time.monotonic() - started)

@@ -1,0 +1,113 @@
+"""`%%route --each NAME`: the shell over run.batch (checks, progress, summary, -o, --into)."""
+
+from __future__ import annotations
+
+import argparse
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
+
+from IPython.core.error import UsageError
+from IPython.display import display
+
+from ..api import errors
+from ..display.progress import TqdmProgress, summary_bundles
+from ..run.batch import BatchOptions, BatchResult, run_batch
+from ..run.columns import answers, check_into, write_into
+from .formats import is_rich
+
+if TYPE_CHECKING:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from ..display.protocols import DisplayMode
+    from ..run import RunOptions
+    from ..session import Session
+
+DEFAULT_CONCURRENCY = 8
+
+
+@dataclass(frozen=True)
+class EachArgs:
+    """The `--each` options of one cell."""
+
+    frame: str
+    out: str | None
+    into: str | None
+    fmt: str
+    concurrency: int
+    limit: int | None
+    cache: bool
+
+    @classmethod
+    def of(cls, args: argparse.Namespace) -> EachArgs:
+        if args.chat or args.df:
+            flag = "--chat" if args.chat else "--df"
+            raise UsageError(f"{flag} does not combine with --each; use {{col}} names per row")
+        if args.format == "code":
+            raise UsageError("--format code needs one answer; with --each use text or json")
+        if args.limit is not None and args.limit < 0:
+            raise UsageError(f"--limit {args.limit}: give 0 or more rows")
+        if args.into is not None and not args.into.strip():
+            raise UsageError("--into needs a column name, e.g. --into sentiment")
+        concurrency = DEFAULT_CONCURRENCY if args.concurrency is None else args.concurrency
+        return cls(args.each, args.out, args.into, args.format, concurrency, args.limit,
+                   not args.no_cache)  # fmt: skip
+
+
+def run_each(
+    session: Session,
+    shell: InteractiveShell,
+    template: str,
+    options: RunOptions,
+    each: EachArgs,
+    *,
+    mode: DisplayMode,
+    requests_per_minute: int | None,
+    stop: threading.Event | None = None,
+) -> None:
+    """Run the batch, show its summary, bind -o / --into; a stopped batch fails the cell."""
+    if each.frame not in shell.user_ns:
+        raise UsageError(f"--each {each.frame}: no variable named {each.frame!r} in the notebook")
+    frame = shell.user_ns[each.frame]
+    batch = BatchOptions(each.concurrency, each.limit, each.cache, each.fmt, requests_per_minute)
+    rich = is_rich(shell, mode)
+    try:
+        check_into(each.frame, frame, each.into, each.out)
+        result = run_batch(
+            session, each.frame, frame, template, options, batch, shell.user_ns,
+            TqdmProgress(rich=rich, description=each.frame), stop,
+        )  # fmt: skip
+    except errors.RoutingError as exc:
+        raise UsageError(str(exc)) from None
+    _bind(shell, frame, result, each)
+    _show(result, rich)
+    if result.stopped:
+        raise UsageError(_stopped_line(result))
+
+
+def _bind(shell: InteractiveShell, frame: object, result: BatchResult, each: EachArgs) -> None:
+    value = answers(result, each.into or each.out or "answer", each.fmt)
+    if each.into:
+        changed, note = write_into(frame, value, each.into)
+        if note:  # polars: the frame cannot change, -o gets the new one
+            value = changed
+            print(f"{note} ({each.frame} is unchanged).")
+    if each.out:
+        shell.user_ns[each.out] = value
+
+
+def _show(result: BatchResult, rich: bool) -> None:
+    for bundle in summary_bundles(result.summary()):
+        if rich:
+            display(cast(dict[str, str], bundle), raw=True)
+        else:
+            print(bundle["text/plain"])
+
+
+def _stopped_line(result: BatchResult) -> str:
+    s = result.summary()
+    kept = s.answered + s.cached
+    return (
+        f"the batch stopped ({result.stopped}); {kept:,} answered rows are kept, "
+        f"{s.not_sent:,} not sent — run the cell again to send only those"
+    )
