@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import summaries, tables
-from .tools import ToolCall, answer_from_tool_result, plan_tool_call, tool_call_reasoning
+from .tools import ToolCall, answer_from_tool_result, plan_tool_calls, tool_call_reasoning
 
 Message = Mapping[str, Any]
 
@@ -33,7 +33,7 @@ _REASONING_CLOSE = "Then I'll check the result and the formatting before I answe
 class Answer:
     content: str
     reasoning: str = ""
-    tool_call: ToolCall | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
 
 
 def tokenize(text: str) -> list[str]:
@@ -107,17 +107,17 @@ def compose_answer(
 ) -> Answer:
     """The answer to a chat request; `reasoning` adds the reasoning text."""
     answer = _respond(messages, tools or (), tool_choice)
-    return answer if reasoning else Answer(answer.content, "", answer.tool_call)
+    return answer if reasoning else Answer(answer.content, "", answer.tool_calls)
 
 
 def _respond(messages: Sequence[Message], tools: Sequence[Any], tool_choice: Any) -> Answer:
     user = last_user_text(messages)
+    calls = plan_tool_calls(tools, tool_choice, messages, user) if tools else ()
+    if calls:
+        return Answer("", with_closing(tool_call_reasoning(calls, quote(user))), calls)
     if messages and messages[-1].get("role") == "tool":
         content, thoughts = answer_from_tool_result(messages, quote(user))
         return Answer(content, with_closing(thoughts))
-    call = plan_tool_call(tools, tool_choice, user) if tools else None
-    if call is not None:
-        return Answer("", with_closing(tool_call_reasoning(call, quote(user))), call)
     stripped = user.lstrip()
     if stripped.startswith("echo:"):
         return echo_answer(stripped)

@@ -146,6 +146,12 @@ def key(session: Session, shell: InteractiveShell, rest: str) -> None:
     print(f"Key set for this kernel; requests now go to {where}.")
 
 
+def _tools(session: Session, shell: InteractiveShell, rest: str) -> None:
+    from .tooling import tools
+
+    tools(session, shell, rest)
+
+
 SUBCOMMANDS: dict[str, Subcommand] = {
     "models": models,
     "use": use,
@@ -154,6 +160,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "config": config,
     "panel": panel,
     "reset": reset,
+    "tools": _tools,
 }
 #: Subcommands that read the rest of the line; for the others, more words make it a prompt.
-TAKES_ARGUMENTS = frozenset({"use", "usage"})
+TAKES_ARGUMENTS = frozenset({"use", "usage", "tools"})

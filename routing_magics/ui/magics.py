@@ -8,7 +8,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from IPython.core.error import UsageError
 from IPython.core.getipython import get_ipython
@@ -23,6 +23,10 @@ from ..display.protocols import FORMATS, DisplayMode, Format
 from ..run import RunOptions, run_prompt
 from ..session import Session
 from .commands import SUBCOMMANDS, TAKES_ARGUMENTS
+
+if TYPE_CHECKING:
+    from ..api.models import Completion
+    from .tooling import ToolSettings
 
 T = TypeVar("T")
 
@@ -122,6 +126,9 @@ class RouteMagics(Magics):
     @argument("--chat", action="store_true", help="Continue this notebook's conversation.")
     @argument("--no-stream", action="store_true", help="Wait for the whole answer.")
     @argument("--format", default="markdown", help="markdown | text | code | json.")
+    @argument("--tools", help="Notebook functions the model may call: f,g.")
+    @argument("--max-steps", type=int, help="Most requests of a tool loop (default 5).")
+    @argument("--confirm", action="store_true", help="Ask before each tool call runs.")
     @no_var_expand  # {name} is ours to fill, once, with dataframes fitted (prompt.interpolate)
     @line_cell_magic
     def route(self, line: str, cell: str | None = None) -> None:
@@ -138,9 +145,12 @@ class RouteMagics(Magics):
         """
         if cell is None:
             return self._line(line)
+        from .tooling import tool_settings
+
         args = parse_argstring(self.route, self._expand_options(line))
         options, out, fmt = self._cell_options(args)
-        return self._ask(cell, options, out=out, fmt=fmt)
+        tools = tool_settings(args, self.session)
+        return self._ask(cell, options, out=out, fmt=fmt, tools=tools)
 
     def _expand_options(self, line: str) -> str:
         """`{name}` in the options line, as IPython would (switched off for the prompt's sake)."""
@@ -174,15 +184,22 @@ class RouteMagics(Magics):
         return options, args.out, cast(Format, args.format)
 
     def _ask(
-        self, prompt: str, options: RunOptions, *, out: str | None = None, fmt: Format = "markdown"
-    ) -> None:
+        self, prompt: str, options: RunOptions, *, out: str | None = None,
+        fmt: Format = "markdown", tools: ToolSettings | None = None,
+    ) -> None:  # fmt: skip
         from .formats import apply_format, make_view
+        from .tooling import run_tool_cell
 
         shell = self.shell
         assert shell is not None  # magics only run inside a shell
         self.session.notebook = self._notebook()
         view = make_view(shell, cast(DisplayMode, self.display_mode), fmt)
-        done = self._call(run_prompt, self.session, prompt, options, shell.user_ns, view)
+        done: Completion
+        if tools is not None:
+            ns = shell.user_ns
+            done = self._call(run_tool_cell, self.session, prompt, options, ns, view, tools)
+        else:
+            done = self._call(run_prompt, self.session, prompt, options, shell.user_ns, view)
         if out:
             shell.user_ns[out] = done
         self._call(apply_format, shell, done, fmt)
@@ -210,8 +227,14 @@ class RouteMagics(Magics):
         if word.startswith("route/") or word in self.session.catalog:
             if not rest:
                 raise UsageError(f"write the prompt after the model: %route {word} your question…")
-            return self._ask(rest, RunOptions(model=word, max_tokens=self.max_tokens))
-        return self._ask(line, RunOptions(max_tokens=self.max_tokens))
+            return self._ask(rest, RunOptions(model=word, max_tokens=self.max_tokens),
+                             tools=self._default_tools())  # fmt: skip
+        return self._ask(line, RunOptions(max_tokens=self.max_tokens), tools=self._default_tools())
+
+    def _default_tools(self) -> ToolSettings | None:
+        from .tooling import tool_settings
+
+        return tool_settings(None, self.session)
 
 
 def _unquote(text: str | None) -> str | None:
