@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import summaries, tables
+from . import fixes, summaries, tables
 from .tools import ToolCall, answer_from_tool_result, plan_tool_calls, tool_call_reasoning
 
 Message = Mapping[str, Any]
@@ -121,6 +121,10 @@ def _respond(messages: Sequence[Message], tools: Sequence[Any], tool_choice: Any
     stripped = user.lstrip()
     if stripped.startswith("echo:"):
         return echo_answer(stripped)
+    failed = fixes.fix_blocks(user)
+    if failed is not None:
+        content, thoughts = fixes.fix_answer(*failed)
+        return Answer(content, with_closing(thoughts))
     block = tables.find_data_block(user)
     if block is not None:
         return table_answer(user, block)

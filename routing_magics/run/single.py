@@ -23,6 +23,7 @@ from ..api.models import (
     UsageReport,
 )
 from ..display.outcome import footer_info, notice_for, provenance
+from ..prompt.history import NotebookContext
 from ..prompt.prepare import PreparedPrompt, estimate_tokens, prepare_prompt
 from ..session import Session
 from .draft import AnswerDraft
@@ -42,6 +43,7 @@ class RunOptions:
     rows: int = 50
     chat: bool = False
     stream: bool = True
+    notebook: NotebookContext | None = None  # {In[n]}-style lookups and --cells context
 
 
 def run_prompt(
@@ -125,6 +127,7 @@ def _prepare(
         max_tokens=options.max_tokens,
         system=options.system,
         history=session.memory.messages() if options.chat else (),
+        notebook=options.notebook,
     )
 
 

@@ -152,6 +152,12 @@ def _tools(session: Session, shell: InteractiveShell, rest: str) -> None:
     tools(session, shell, rest)
 
 
+def _fix(session: Session, shell: InteractiveShell, rest: str) -> None:
+    from .fix import fix
+
+    fix(session, shell, rest)
+
+
 SUBCOMMANDS: dict[str, Subcommand] = {
     "models": models,
     "use": use,
@@ -161,6 +167,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "panel": panel,
     "reset": reset,
     "tools": _tools,
+    "fix": _fix,
 }
 #: Subcommands that read the rest of the line; for the others, more words make it a prompt.
-TAKES_ARGUMENTS = frozenset({"use", "usage", "tools"})
+TAKES_ARGUMENTS = frozenset({"use", "usage", "tools", "fix"})

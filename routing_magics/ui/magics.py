@@ -8,6 +8,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from IPython.core.error import UsageError
@@ -22,6 +23,7 @@ from ..config import Settings, settings_from_env
 from ..display.protocols import FORMATS, DisplayMode, Format
 from ..run import RunOptions, run_prompt
 from ..session import Session
+from .cells import CellLog
 from .commands import SUBCOMMANDS, TAKES_ARGUMENTS
 
 if TYPE_CHECKING:
@@ -66,6 +68,7 @@ class RouteMagics(Magics):
         self._env = settings_from_env()
         super().__init__(shell, **kwargs)
         self.session = Session(self._settings(self._env.api_key), notebook=self._notebook())
+        self.cells = CellLog()  # recording once attached (load): {Err[n]}, --cells, %route fix
         if self.default_model:
             self.session.default_model = self.default_model
 
@@ -129,6 +132,7 @@ class RouteMagics(Magics):
     @argument("--tools", help="Notebook functions the model may call: f,g.")
     @argument("--max-steps", type=int, help="Most requests of a tool loop (default 5).")
     @argument("--confirm", action="store_true", help="Ask before each tool call runs.")
+    @argument("--cells", type=int, default=0, help="Add the last N cells and their outputs.")
     @no_var_expand  # {name} is ours to fill, once, with dataframes fitted (prompt.interpolate)
     @line_cell_magic
     def route(self, line: str, cell: str | None = None) -> None:
@@ -150,7 +154,9 @@ class RouteMagics(Magics):
         args = parse_argstring(self.route, self._expand_options(line))
         options, out, fmt = self._cell_options(args)
         tools = tool_settings(args, self.session)
-        return self._ask(cell, options, out=out, fmt=fmt, tools=tools)
+        if args.cells < 0:
+            raise UsageError(f"--cells {args.cells}: give a number of cells, e.g. --cells 3")
+        return self._ask(cell, options, out=out, fmt=fmt, tools=tools, cells=args.cells)
 
     def _expand_options(self, line: str) -> str:
         """`{name}` in the options line, as IPython would (switched off for the prompt's sake)."""
@@ -185,7 +191,7 @@ class RouteMagics(Magics):
 
     def _ask(
         self, prompt: str, options: RunOptions, *, out: str | None = None,
-        fmt: Format = "markdown", tools: ToolSettings | None = None,
+        fmt: Format = "markdown", tools: ToolSettings | None = None, cells: int = 0,
     ) -> None:  # fmt: skip
         from .formats import apply_format, make_view
         from .tooling import run_tool_cell
@@ -194,6 +200,7 @@ class RouteMagics(Magics):
         assert shell is not None  # magics only run inside a shell
         self.session.notebook = self._notebook()
         view = make_view(shell, cast(DisplayMode, self.display_mode), fmt)
+        options = replace(options, notebook=self.cells.context(cells))
         done: Completion
         if tools is not None:
             ns = shell.user_ns
@@ -203,6 +210,10 @@ class RouteMagics(Magics):
         if out:
             shell.user_ns[out] = done
         self._call(apply_format, shell, done, fmt)
+
+    def ask(self, prompt: str, options: RunOptions, *, fmt: Format = "markdown") -> None:
+        """Send `prompt` as a cell would: streamed, ledger row, --format (`%route fix`)."""
+        self._ask(prompt, options, fmt=fmt)
 
     def _call(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run `func`; a RoutingError becomes IPython's one-line UsageError (no traceback wall)."""
@@ -273,6 +284,7 @@ def load(ipython: InteractiveShell) -> None:
 
     magics = RouteMagics(ipython)
     ipython.register_magics(magics)
+    magics.cells.attach(ipython)
     show_results_rendered(ipython)
     if magics.session.offline:
         url = magics.session.start_emulator()
@@ -288,6 +300,7 @@ def load(ipython: InteractiveShell) -> None:
 def unload(ipython: InteractiveShell) -> None:
     magics = ipython.magics_manager.registry.get("RouteMagics")
     if isinstance(magics, RouteMagics):
+        magics.cells.detach()
         magics.session.close()
 
 
