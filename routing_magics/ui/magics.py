@@ -144,8 +144,11 @@ class RouteMagics(Magics):
             %%route route/mistral-small-2503 -t 0.2
             Summarize this for a busy reader: {report}
 
+        Notebook history: {In[3]}, {Out[3]}, {Err[3]}, {Err[-1]} (the cell above's error).
+
         Line: `%route MODEL prompt…` (one-shot), or a subcommand: models, use MODEL,
-        usage [--all] [--reset], key, config, panel, reset (forget --chat memory), help.
+        usage [--all] [--reset], key, config, panel, reset (forget --chat memory),
+        tools [F G | none], fix [--apply], help.
         """
         if cell is None:
             return self._line(line)
