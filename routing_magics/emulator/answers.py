@@ -121,6 +121,9 @@ def _respond(messages: Sequence[Message], tools: Sequence[Any], tool_choice: Any
     stripped = user.lstrip()
     if stripped.startswith("echo:"):
         return echo_answer(stripped)
+    cells = fixes.context_answer(user)
+    if cells is not None:
+        return Answer(cells[0], with_closing(cells[1]))
     failed = fixes.fix_blocks(user)
     if failed is not None:
         content, thoughts = fixes.fix_answer(*failed)

@@ -60,3 +60,28 @@ def fix_answer(code: str, error: str) -> tuple[str, str]:
     answer = f"**Cause.** {cause}\n\n**Corrected cell:**\n\n```python\n{fixed}\n```"
     thoughts = f"The cell failed with “{first}”. I'll find the cause and correct only that."
     return answer, thoughts
+
+
+_CONTEXT_HEAD = re.compile(r"The notebook's last (\d+) cells, oldest first[^\n]*:\n\n")
+_CELL = re.compile(r"^Cell \[(-?\d+)\]:$", re.MULTILINE)
+_RAISED = re.compile(r"^(\w+(?:Error|Exception|Interrupt)): (.*)$", re.MULTILINE)
+
+
+def context_answer(text: str) -> tuple[str, str] | None:
+    """(answer, reasoning) for a prompt that starts with `--cells` context, else None."""
+    head = _CONTEXT_HEAD.match(text)
+    if head is None:
+        return None
+    numbers = _CELL.findall(text)
+    question = text.rsplit("\n\n", 1)[-1].strip()
+    raised = _RAISED.findall(text)
+    read = f"I read {len(numbers)} cells ({', '.join(f'[{n}]' for n in numbers)})"
+    if raised:
+        kind, message = raised[-1]
+        answer = (
+            f"{read}. The failure is `{kind}: {message}`: Python stopped at the line the error "
+            "names, so nothing after it ran. `%route fix` proposes a corrected cell."
+        )
+    else:
+        answer = f"{read}; none of them failed, so the answer to “{question}” is in their output."
+    return answer, f"The user sent {head.group(1)} cells as context and asks: “{question}”."

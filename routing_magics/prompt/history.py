@@ -7,6 +7,7 @@ cells as text, fitted here to a character budget, newest first when it must cut.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -43,12 +44,19 @@ def _cut(text: str, limit: int = CELL_CHARS) -> str:
     return text[:limit] + f"\n… (cut: {len(text):,} characters in all)"
 
 
+def _fenced(text: str, info: str = "") -> str:
+    """`text` in a code fence longer than any backtick run inside it."""
+    longest = max((len(run) for run in re.findall(r"`{3,}", text)), default=2)
+    fence = "`" * (longest + 1)
+    return f"{fence}{info}\n{text}\n{fence}"
+
+
 def cell_block(cell: CellText) -> str:
     """One cell as the model reads it: its code fenced, then what it printed or raised."""
     name = f"Cell [{cell.number}]" if cell.number is not None else "Cell"
-    block = f"{name}:\n```python\n{_cut(cell.code.strip())}\n```"
+    block = f"{name}:\n{_fenced(_cut(cell.code.strip()), 'python')}"
     output = cell.output.strip()
-    return block + (f"\nOutput:\n```\n{_cut(output)}\n```" if output else "\n(no output)")
+    return block + (f"\nOutput:\n{_fenced(_cut(output))}" if output else "\n(no output)")
 
 
 def cells_context(cells: Sequence[CellText], max_chars: int) -> str:

@@ -183,7 +183,8 @@ def _drive(loop: _Loop) -> tuple[errors.RoutingError | None, str | None]:
 
 def _bound_notice(max_steps: int, calls: list[ToolCall]) -> str:
     names = ", ".join(dict.fromkeys(c.name for c in calls))
+    steps = f"{max_steps} step" + ("" if max_steps == 1 else "s")
     return (
-        f"Stopped after {max_steps} steps (--max-steps {max_steps}): the model still asked "
+        f"Stopped after {steps} (--max-steps {max_steps}): the model still asked "
         f"for {names}, which did not run. Raise --max-steps to let it go on."
     )

@@ -32,6 +32,7 @@ class CellEntry:
     code: str
     output: str  # stdout, displays' text (images and widgets named), the result's text
     error: str | None  # compact: type and message, then the last frames
+    result: str | None = None  # the result's text, if the cell had one
 
 
 class _Tee:
@@ -107,7 +108,9 @@ class CellLog:
         publish = shell.display_pub.publish
 
         def noting(data: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
-            if not kwargs.get("update"):
+            metadata = kwargs.get("metadata", args[0] if args else None) or {}
+            # Our own footers (latency, totals) are noise to a model reading the cell.
+            if not kwargs.get("update") and "routing_magics" not in metadata:
                 self._displays.append(_display_text(data))
             return publish(data, *args, **kwargs)
 
@@ -141,14 +144,14 @@ class CellLog:
                 setattr(owner, name, before)
         self._saved = []
         error = result.error_before_exec or result.error_in_exec
-        parts = ["".join(tee.kept) if tee else "", *filter(None, self._displays)]
-        if result.result is not None:
-            parts.append(self._result_text(result.result))
+        value = None if result.result is None else self._result_text(result.result)
+        parts = ["".join(tee.kept) if tee else "", *filter(None, self._displays), value or ""]
         entry = CellEntry(
             self._current,
             result.info.raw_cell if result.info is not None else "",
             "\n".join(p.rstrip("\n") for p in parts if p.strip())[: 2 * OUTPUT_CHARS],
             compact_error(error, self._cell_name) if error is not None else None,
+            value,
         )
         self.entries.append(entry)
         if entry.error is not None:
@@ -161,25 +164,36 @@ class CellLog:
         return _display_text(data)
 
     def _cell_name(self, filename: str) -> str:
-        """`In[5]` for a cell's code, the file's name otherwise."""
+        """`In[5]` for a numbered cell's code, `cell` for an unnumbered one, else the file."""
         compiler = getattr(self._shell, "compile", None)
         named = getattr(compiler, "format_code_name", lambda name: None)(filename)
-        return named[1] if named else filename.rsplit("/", 1)[-1]
+        if named:
+            return named[1] if self._current is not None else "cell"
+        return filename.rsplit("/", 1)[-1]
 
     def lookup(self, kind: HistoryKind, index: int) -> str | None:
-        """`{In[n]}`, `{Out[n]}`, `{Err[n]}`; negative n counts back from the running cell."""
+        """`{In[n]}`, `{Out[n]}`, `{Err[n]}`. A negative n counts back over the cells run since
+        `%load_ext`, numbered or not (nbval runs cells without history), then by number."""
         shell = self._shell
         if shell is None:
             return None
-        running = self._current if self._current is not None else self._count
-        number = running + index if index < 0 else index
+        number = index
+        if index < 0:
+            entry = self.entries[index] if -index <= len(self.entries) else None
+            if entry is not None and (kind != "Out" or entry.number is None):
+                return {"In": entry.code, "Err": entry.error, "Out": entry.result}[kind]
+            if entry is not None and entry.number is not None:
+                number = entry.number  # Out of a numbered cell: as IPython keeps it
+            elif self._current is not None:
+                number = self._current + index  # before %load_ext: by number
+            else:
+                return None
         if kind == "Err":
             found = [e.error for e in self.entries if e.number == number]
             return found[-1] if found else None
         if kind == "In":
-            inputs = shell.user_ns.get("In")
-            ok = isinstance(inputs, list) and 0 < number < len(inputs)
-            return str(inputs[number]) if ok else None
+            inputs = shell.history_manager.input_hist_raw if shell.history_manager else []
+            return str(inputs[number]) if 0 < number < len(inputs) else None
         outputs = shell.user_ns.get("Out")
         if not isinstance(outputs, dict) or number not in outputs:
             return None
@@ -191,7 +205,13 @@ class CellLog:
         """The lookup, and the last `cells` cells before the running one."""
         recent = list(self.entries)[-cells:] if cells > 0 else []
         texts = tuple(
-            CellText(e.number, e.code, "\n".join(filter(None, [e.output, e.error]))) for e in recent
+            # An unnumbered cell (nbval runs cells so) is named by its place: [-1] is the last.
+            CellText(
+                e.number if e.number is not None else back - len(recent),
+                e.code,
+                "\n".join(filter(None, [e.output, e.error])),
+            )
+            for back, e in enumerate(recent)
         )
         return NotebookContext(self.lookup, texts)
 

@@ -73,3 +73,17 @@ def test_route_fix_explains_and_apply_puts_the_fix_below(h: Harness) -> None:
     assert h.shell.rl_next_input == "total = 40 + 2\nprint(total)"
     assert h.shell.user_ns.get("total") == 42  # nothing ran again
     assert one_line(h.run("%route fix --now").error).startswith("%route fix: unknown option")
+
+
+def test_negative_indexes_and_cells_work_without_history_as_under_nbval(h: Harness) -> None:
+    h.run("a = 1\nprint('one')")  # nbval runs cells unnumbered (store_history=False)
+    h.run("int('x')")
+    h.ok("%%route\necho: {In[-2]} | {Err[-1]} | {In[9]}")
+    assert sent(h) == (
+        "echo: a = 1\nprint('one') | ValueError: invalid literal for int() with base 10: 'x'\n"
+        "  cell, line 1, in <module>: int('x') | {In[9]}"
+    )
+    h.ok("%%route --cells 3\necho: x")
+    text = sent(h)
+    assert "Cell [-3]:" in text and "Cell [-1]:" in text
+    assert "routing-inference" not in text  # our own footer is not context

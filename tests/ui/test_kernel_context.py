@@ -148,7 +148,7 @@ def test_multi_step_loop_two_calls_a_raising_tool_usage_summed(
 
 def test_step_bound_and_confirm_declined(kernel: Kernel, emu: Emulator) -> None:
     bound, _ = ok(kernel, f"%%route --tools rows_where --max-steps 1\n{QUESTION}")
-    assert "Stopped after 1 steps (--max-steps 1)" in "\n".join(plain(bound))
+    assert "Stopped after 1 step (--max-steps 1)" in "\n".join(plain(bound))
     cell, prompts = ok(
         kernel, f"%%route --tools rows_where --confirm -o c\n{QUESTION}", answers=("n", "y")
     )
