@@ -7,7 +7,6 @@ by using that identifier; anything else gets the cell back with a note of what t
 
 from __future__ import annotations
 
-import difflib
 import re
 
 _CODE = re.compile(r"```python\n(.*?)\n```", re.DOTALL)
@@ -31,6 +30,8 @@ def _fixed(code: str, error: str) -> tuple[str, str] | None:
     names = set(_IDENTIFIER.findall(code)) - {wrong}
     if kind == "KeyError":
         names = set(re.findall(r"[\"'](\w+)[\"']", code)) - {wrong}
+    import difflib  # only fix requests need it: kept out of the emulator's start-up
+
     close = difflib.get_close_matches(wrong, sorted(names), n=1, cutoff=0.6)
     if not close:
         return None
