@@ -39,13 +39,15 @@ class ToolCallRecord(ToolCall):
         return call_label(self.name, self.kwargs, self.arguments)
 
 
-def call_label(name: str, kwargs: Mapping[str, Any] | None, raw: str = "") -> str:
-    """The call as Python would read it: `rows_where(city="Oslo", min_amount=50)`."""
+def call_label(
+    name: str, kwargs: Mapping[str, Any] | None, raw: str = "", limit: int = ARGUMENT_CHARS
+) -> str:
+    """The call as Python would read it: `rows_where(city="Oslo", min_amount=50)`, each value
+    cut to `limit` characters (0: whole, as --confirm shows it)."""
+    limit = limit or len(raw) + sum(len(_literal(v)) for v in (kwargs or {}).values())
     if kwargs is None:
-        return f"{name}({_cut(raw, ARGUMENT_CHARS)})"
-    shown = ", ".join(
-        f"{key}={_cut(_literal(value), ARGUMENT_CHARS)}" for key, value in kwargs.items()
-    )
+        return f"{name}({_cut(raw, limit)})"
+    shown = ", ".join(f"{key}={_cut(_literal(value), limit)}" for key, value in kwargs.items())
     return f"{name}({shown})"
 
 
@@ -114,7 +116,7 @@ class Toolbox:
                 else f"the arguments are not a JSON object: {_cut(call.arguments, 200)}"
             )
             draw("failed", record.error)
-        elif confirm is not None and not confirm(f"Run {label}?"):
+        elif confirm is not None and not confirm(f"Run {call_label(call.name, kwargs, limit=0)}?"):
             record.error = "the user declined to run this call"
             draw("declined", record.error)
         else:

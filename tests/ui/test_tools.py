@@ -176,3 +176,16 @@ def test_long_results_are_cut_with_a_note(h: Harness) -> None:
     sent = json.dumps(h.chat_requests()[-1].body)
     assert "x" * 4000 in sent and "x" * 4001 not in sent
     assert "cut: the result has 10,000 characters, the first 4,000 are shown" in sent
+
+
+def test_confirm_shows_arguments_whole_while_the_block_cuts_them(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    h.ok("def note(text: str) -> str:\n    return 'noted'")
+    question = "please write down that the quarterly numbers look fine to everyone here today"
+    asked: list[str] = []
+    monkeypatch.setattr("builtins.input", lambda q: asked.append(q) or "y")
+    cell = h.ok(f"%%route --tools note --confirm\n{question}")
+    assert asked == [f"Run note(text={json.dumps(question)})? [y/N] "]
+    block = next(line for line in cell.final_plain().splitlines() if line.startswith("note("))
+    assert "…" in block and question not in block
