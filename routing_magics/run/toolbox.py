@@ -88,7 +88,9 @@ class Toolbox:
         for name in names:
             value = namespace.get(name)
             if not callable(value):
-                what = "nothing" if name not in namespace else f"a {type(value).__name__}"
+                kind = type(value).__name__
+                article = "an" if kind[:1].lower() in "aeiou" else "a"
+                what = "nothing" if name not in namespace else f"{article} {kind}"
                 raise errors.ConfigurationError(
                     f"--tools {name}: the notebook has {what} by that name, not a function",
                     hint="define the function in a cell above, then name it in --tools",

@@ -117,7 +117,7 @@ def test_bad_tools_fail_before_any_request(h: Harness) -> None:
     h.ok("def bad(df: object) -> int:\n    return 1\nnot_a_function = 3")
     for line, expected in [
         ("--tools missing", "--tools missing: the notebook has nothing by that name"),
-        ("--tools not_a_function", "--tools not_a_function: the notebook has a int"),
+        ("--tools not_a_function", "--tools not_a_function: the notebook has an int"),
         ("--tools bad", "--tools bad: parameter `df` has a type the model cannot send"),
         ("--tools rows_where --max-steps 0", "--max-steps 0: give at least 1"),
         ("--confirm", "--max-steps and --confirm go with --tools"),
