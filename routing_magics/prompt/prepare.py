@@ -193,12 +193,8 @@ def prepare_prompt(
     history: Sequence[Mapping[str, str]] = (),
     notebook: NotebookContext | None = None,
 ) -> PreparedPrompt:
-    """The cell's messages: `{name}` filled in, `--df` appended, frames fitted to the context.
-
-    Frames (and `--cells` context, which takes half when both are asked for) are fitted to
-    what the system prompt and the cell's own text leave free; older history then gives way
-    (oldest first) if the whole still does not fit.
-    """
+    """The cell's messages: `{name}` filled in, `--df` appended, frames (and `--cells`) fitted
+    to what the system prompt and the cell's text leave free; then older history gives way."""
     _check_df(df_name, rows, namespace)
     plain = _PlainValues()
     lookup = notebook.lookup if notebook is not None else None
@@ -207,8 +203,7 @@ def prepare_prompt(
     budget = frame_budget_chars(
         context_tokens=context_tokens, max_tokens=max_tokens, other_text=(system or "") + filled
     )
-    cells = notebook.cells if notebook is not None else ()
-    context = cells_context(cells, budget // 2 if references else budget) if cells else ""
+    context = _cells_text(notebook, budget // 2 if references else budget)
     fitted = _fit_frames(references, namespace, rows, budget - len(context))
 
     def render(name: str, value: object) -> str:
@@ -227,6 +222,11 @@ def prepare_prompt(
     )  # fmt: skip
     dropped = len(history) - (len(messages) - 1 - (1 if system else 0))
     return PreparedPrompt(messages, user_text, [info for _, info in fitted.values()], dropped)
+
+
+def _cells_text(notebook: NotebookContext | None, budget: int) -> str:
+    """`--cells` context (half the budget when frames share it), or ''."""
+    return cells_context(notebook.cells, budget) if notebook and notebook.cells else ""
 
 
 class _PlainValues:
