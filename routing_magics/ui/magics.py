@@ -197,7 +197,6 @@ class RouteMagics(Magics):
         fmt: Format = "markdown", tools: ToolSettings | None = None, cells: int = 0,
     ) -> None:  # fmt: skip
         from .formats import apply_format, make_view
-        from .tooling import run_tool_cell
 
         shell = self.shell
         assert shell is not None  # magics only run inside a shell
@@ -206,6 +205,8 @@ class RouteMagics(Magics):
         options = replace(options, notebook=self.cells.context(cells))
         done: Completion
         if tools is not None:
+            from .tooling import run_tool_cell
+
             ns = shell.user_ns
             done = self._call(run_tool_cell, self.session, prompt, options, ns, view, tools)
         else:
