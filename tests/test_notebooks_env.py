@@ -53,7 +53,7 @@ def binder_requirements() -> set[str]:
     return names
 
 
-def test_there_are_six_notebooks_and_binder_opens_the_first() -> None:
+def test_the_example_notebooks_and_binder_opens_the_first() -> None:
     names = [path.stem for path in NOTEBOOKS]
     assert names == [
         "01-quickstart",
@@ -62,6 +62,7 @@ def test_there_are_six_notebooks_and_binder_opens_the_first() -> None:
         "04-summarize-with-mistral",
         "05-errors-and-limits",
         "06-chat",
+        "08-notebook-context",
     ]
     assert BINDER_URL in (ROOT / "README.md").read_text(encoding="utf-8")
 
