@@ -19,6 +19,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping, MutableMapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -80,10 +81,26 @@ def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
         apply_env(os.environ, undo)
 
 
+def _like_nbval() -> type:
+    """nbclient's client, running cells without history as nbval does, so `{In[-1]}` and
+    `--cells` (08-notebook-context) store the outputs nbval will see."""
+    from nbclient import NotebookClient
+
+    class LikeNbval(NotebookClient):
+        async def async_execute_cell(
+            self, cell: Any, cell_index: int, execution_count: int | None = None,
+            store_history: bool = True,
+        ) -> Any:  # fmt: skip
+            return await super().async_execute_cell(cell, cell_index, execution_count, False)
+
+    return LikeNbval
+
+
 def execute_notebooks(paths: list[Path]) -> None:
     """Run each notebook top to bottom (streaming, as nbval will) and save its outputs."""
     import nbformat
-    from nbclient import NotebookClient
+
+    _LikeNbval = _like_nbval()
 
     with tempfile.TemporaryDirectory(prefix="routing-magics-nbexec-") as workdir:
         undo = apply_env(os.environ, notebook_env(Path(workdir)))
@@ -91,7 +108,7 @@ def execute_notebooks(paths: list[Path]) -> None:
             for path in paths:
                 started = time.monotonic()
                 notebook = nbformat.read(path, as_version=4)
-                client = NotebookClient(
+                client = _LikeNbval(
                     notebook,
                     kernel_name="python3",
                     timeout=600,

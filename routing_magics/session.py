@@ -56,6 +56,7 @@ class Session:
         self.catalog = Catalog()
         self.memory = ChatMemory()
         self.default_model = DEFAULT_MODEL
+        self.default_tools: tuple[str, ...] = ()  # `%route tools f g`: when a cell names none
         self._emulator: Emulator | None = None
         self._emulator_url: str | None = None
         self._emulator_start: threading.Thread | None = None

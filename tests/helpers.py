@@ -83,9 +83,10 @@ class Harness:
     db: Path
     cells: list[Cell] = field(default_factory=list)
 
-    def run(self, source: str) -> Cell:
+    def run(self, source: str, *, history: bool = False) -> Cell:
+        """Run a cell; `history` numbers it and keeps it in In/Out, as a notebook does."""
         with capture_output() as captured:
-            result = self.shell.run_cell(source, store_history=False)
+            result = self.shell.run_cell(source, store_history=history)
         cell = Cell(result, list(captured.outputs), captured.stdout, captured.stderr)
         self.cells.append(cell)
         return cell
@@ -131,12 +132,14 @@ def magic_harness(
     before = set(shell.user_ns)
     magics = RouteMagics(shell)
     shell.register_magics(magics)
+    magics.cells.attach(shell)
     shell.run_line_magic("config", f"RouteMagics.display_mode = {display!r}")
     harness = Harness(shell, magics, emu, key, db)
     try:
         yield harness
         harness.assert_key_never_shown()
     finally:
+        magics.cells.detach()
         magics.session.close()
         shell.config.RouteMagics = Config()
         shell.__dict__.pop("rl_next_input", None)  # set by --format code

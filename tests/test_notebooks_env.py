@@ -63,6 +63,7 @@ def test_the_example_notebooks_are_these_and_binder_opens_the_first() -> None:
         "05-errors-and-limits",
         "06-chat",
         "07-batch",
+        "08-notebook-context",
         "09-usage",
     ]
     assert BINDER_URL in (ROOT / "README.md").read_text(encoding="utf-8")

@@ -23,7 +23,7 @@ from functools import partial
 from typing import Any
 
 from .blocks import BlockSplitter, Part
-from .protocols import Bundle, DisplayHandle, DisplaySink, Draft
+from .protocols import Bundle, DisplayHandle, DisplaySink, Draft, ToolCallInfo
 from .render import (
     FooterInfo,
     bundle,
@@ -33,6 +33,7 @@ from .render import (
     notice_html,
     reasoning_html,
 )
+from .toolblock import ToolBlocks, tool_plain
 
 PLACEHOLDER: Bundle = {"text/plain": "", "text/html": ""}
 
@@ -88,12 +89,14 @@ class LiveView:
         self._folded = (0, 0)  # characters and tokens of reasoning folded when the answer began
         self._answering = False
         self._finished = False
+        self._tools = ToolBlocks(self._show, self._update, PLACEHOLDER)
 
     def reasoning(self, delta: str, draft: Draft) -> None:
         """A reasoning delta: grows the open reasoning view until the answer begins."""
         self._draft = draft
         if not delta or self._finished or self._answering:
             return  # reasoning after the answer began is shown under it at the end
+        self._tools.collapse()  # a new step has begun
         self._open_live()
         self._changed(self._clock())
 
@@ -103,6 +106,7 @@ class LiveView:
         if not delta or self._finished:
             return
         force = False
+        self._tools.collapse()
         if not self._answering:
             self._answering = True
             force = self._freeze_reasoning()
@@ -122,6 +126,21 @@ class LiveView:
         if self._finished:
             return
         self._finished = True
+        self._tools.collapse()
+        self._end_step()
+        if notice:
+            self._show(*bundle(notice, notice_html(notice)))
+        self._show(*bundle(footer_text(footer), footer_html(footer), metadata))
+
+    def tool_call(self, call: ToolCallInfo) -> None:
+        """A tool call's block, open below what its step showed (see display.toolblock)."""
+        if self._finished:
+            return
+        self._end_step()
+        self._tools.draw(call)
+
+    def _end_step(self) -> None:
+        """Show for good what this step left (reasoning, last part, late reasoning); reset."""
         try:
             if not self._answering:
                 self._freeze_reasoning()
@@ -135,9 +154,8 @@ class LiveView:
         if draft is not None and late:
             count = draft.reasoning_tokens - self._folded[1]
             self._show(*bundle(_reasoning_plain(late, count), reasoning_html(late, open=False)))
-        if notice:
-            self._show(*bundle(notice, notice_html(notice)))
-        self._show(*bundle(footer_text(footer), footer_html(footer), metadata))
+        self._draft, self._answering, self._folded = None, False, (0, 0)
+        self._next_update = None
 
     def _freeze_reasoning(self) -> bool:
         """Show the reasoning collapsed, for good; True if there was any."""
@@ -261,6 +279,13 @@ class TextView:
             self._emit(("\n" if self._last_char != "\n" else "") + "\nAnswer:\n")
         self._state = "answer"
         self._emit(delta)
+
+    def tool_call(self, call: ToolCallInfo) -> None:
+        """One line per call once it has ended; the next step starts afresh."""
+        if self._state == "finished" or call.state == "running":
+            return
+        self._emit(("\n" if self._last_char != "\n" else "") + f"[tool] {tool_plain(call)}\n")
+        self._state = "idle"
 
     def finish(
         self,

@@ -18,6 +18,8 @@ DisplayMode = Literal["auto", "rich", "text"]
 Status = Literal["ok", "stopped", "error", "cached"]
 #: A display's data: text/plain and text/html, never text/markdown.
 Bundle = dict[str, str]
+#: Where a tool call stands, as its block says it.
+ToolState = Literal["running", "done", "failed", "declined"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,18 @@ class FooterInfo:
     status: Status = "ok"
     cost: CostInfo | None = None  # None: no prices known (say nothing about cost)
     warning: str | None = None  # e.g. "1,212 of 1,500 requests used today"
+    steps: int | None = None  # requests made by a tool loop (--tools); None for one request
+
+
+@dataclass(frozen=True)
+class ToolCallInfo:
+    """One tool call as its block shows it: `rows_where(city="Oslo") → 17`."""
+
+    index: int  # the call's position in the run, from 0
+    step: int  # the request that asked for it, from 1
+    label: str  # the call as Python: name(arg=value, …)
+    state: ToolState
+    result: str = ""  # the result, the error's one line, or why it did not run
 
 
 class DisplayHandle(Protocol):
@@ -70,6 +84,7 @@ class View(Protocol):
 
     def reasoning(self, delta: str, draft: Draft) -> None: ...
     def content(self, delta: str, draft: Draft) -> None: ...
+    def tool_call(self, call: ToolCallInfo) -> None: ...  # shown, then updated by index
     def finish(
         self, footer: FooterInfo, *, notice: str | None = None,
         metadata: dict[str, Any] | None = None,

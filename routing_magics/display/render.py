@@ -227,6 +227,8 @@ def _footer_facts(info: FooterInfo) -> list[str]:
         facts.append(f"{ms} ms" if ms < 1000 else f"{ms / 1000:.1f} s")
     tokens = f"{info.prompt_tokens:,} in / {info.completion_tokens:,} out"
     facts.append(tokens + (" (estimated)" if info.estimated else ""))
+    if info.steps is not None:  # a tool loop: the tokens above are summed over its steps
+        facts.append(f"{info.steps} step" + ("" if info.steps == 1 else "s"))
     facts += _cost_facts(info)
     if info.notebook_total_tokens is not None:
         facts.append(f"notebook total {info.notebook_total_tokens:,} tokens")

@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import sentiment, summaries, tables
-from .tools import ToolCall, answer_from_tool_result, plan_tool_call, tool_call_reasoning
+from . import fixes, sentiment, summaries, tables
+from .tools import ToolCall, answer_from_tool_result, plan_tool_calls, tool_call_reasoning
 
 Message = Mapping[str, Any]
 
@@ -34,7 +34,7 @@ _REASONING_CLOSE = "Then I'll check the result and the formatting before I answe
 class Answer:
     content: str
     reasoning: str = ""
-    tool_call: ToolCall | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
 
 
 def tokenize(text: str) -> list[str]:
@@ -108,22 +108,29 @@ def compose_answer(
 ) -> Answer:
     """The answer to a chat request; `reasoning` adds the reasoning text."""
     answer = _respond(messages, tools or (), tool_choice)
-    return answer if reasoning else Answer(answer.content, "", answer.tool_call)
+    return answer if reasoning else Answer(answer.content, "", answer.tool_calls)
 
 
 def _respond(messages: Sequence[Message], tools: Sequence[Any], tool_choice: Any) -> Answer:
     user = last_user_text(messages)
+    calls = plan_tool_calls(tools, tool_choice, messages, user) if tools else ()
+    if calls:
+        return Answer("", with_closing(tool_call_reasoning(calls, quote(user))), calls)
     if messages and messages[-1].get("role") == "tool":
         content, thoughts = answer_from_tool_result(messages, quote(user))
         return Answer(content, with_closing(thoughts))
-    call = plan_tool_call(tools, tool_choice, user) if tools else None
-    if call is not None:
-        return Answer("", with_closing(tool_call_reasoning(call, quote(user))), call)
     stripped = user.lstrip()
     if stripped.startswith("echo:"):
         return echo_answer(stripped)
     if sentiment.wants_sentiment(user):
         content, thoughts = sentiment.sentiment_answer(user)
+        return Answer(content, with_closing(thoughts))
+    cells = fixes.context_answer(user)
+    if cells is not None:
+        return Answer(cells[0], with_closing(cells[1]))
+    failed = fixes.fix_blocks(user)
+    if failed is not None:
+        content, thoughts = fixes.fix_answer(*failed)
         return Answer(content, with_closing(thoughts))
     block = tables.find_data_block(user)
     if block is not None:

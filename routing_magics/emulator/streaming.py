@@ -26,20 +26,23 @@ class DropConnection(Exception):
 
 
 def content_deltas(emission: Emission) -> Iterator[dict[str, Any]]:
-    """Content pieces; for a tool call, id and name come with the first argument piece."""
-    call = emission.tool_call
+    """Content pieces; for a tool call, id and name come with its first argument piece."""
+    calls = emission.tool_calls
     for index, piece in enumerate(emission.content):
-        if call is None:
+        if not calls:
             yield {"content": piece}
-        elif index == 0:
+            continue
+        which = emission.call_at(index)
+        if index == emission.call_starts[which]:
+            call = calls[which]
             function = {"name": call.name, "arguments": piece}
             yield {
                 "tool_calls": [
-                    {"index": 0, "id": call.id, "type": "function", "function": function}
+                    {"index": which, "id": call.id, "type": "function", "function": function}
                 ]
             }
         else:
-            yield {"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}
+            yield {"tool_calls": [{"index": which, "function": {"arguments": piece}}]}
 
 
 class EventStream:

@@ -121,18 +121,19 @@ class ResponseMeta:
         message: dict[str, Any] = {"role": "assistant", "content": emission.text}
         if self.reasoning_route:
             message["reasoning_content"] = emission.reasoning_text
-        if emission.tool_call is not None:
+        if emission.tool_calls:
             message["content"] = None
-            message["tool_calls"] = [tool_call_body(emission)]
+            message["tool_calls"] = [
+                tool_call_body(emission, i) for i in range(len(emission.tool_calls))
+            ]
         choice = {"index": 0, "message": message, "finish_reason": emission.finish_reason}
         head = self._head("chat.completion")
         return {**head, "latency_ms": latency_ms, "choices": [choice], "usage": usage}
 
 
-def tool_call_body(emission: Emission) -> dict[str, Any]:
-    call = emission.tool_call
-    assert call is not None
-    function = {"name": call.name, "arguments": emission.text}
+def tool_call_body(emission: Emission, index: int = 0) -> dict[str, Any]:
+    call = emission.tool_calls[index]
+    function = {"name": call.name, "arguments": emission.arguments(index)}
     return {"id": call.id, "type": "function", "function": function}
 
 

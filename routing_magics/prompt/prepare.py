@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from ..api.errors import ConfigurationError, excerpt
 from .frames import DEFAULT_ROWS, FrameInfo, fit_frame, frame_to_text, is_frame
+from .history import HistoryKind, HistoryLookup, NotebookContext, cells_context
 
 __all__ = [
     "CHARS_PER_TOKEN",
@@ -36,8 +38,9 @@ MAX_HISTORY_MESSAGES = 48
 #: `{frame}` budget for callers of `render_value` that know no context size.
 DEFAULT_FRAME_CHARS = 20_000
 
-# One pass, left to right: escaped braces first, then `{identifier}`; anything else is literal.
-_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^\W\d]\w*)\}")
+# One pass, left to right: escaped braces first, then `{identifier}` and `{In[n]}`, `{Out[n]}`,
+# `{Err[n]}` (notebook history); anything else is literal.
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^\W\d]\w*)\}|\{(In|Out|Err)\[(-?\d+)\]\}")
 
 
 def estimate_tokens(text: str) -> int:
@@ -50,15 +53,21 @@ def interpolate(
     namespace: Mapping[str, object],
     *,
     render_value: Callable[[str, object], str],
+    history: HistoryLookup | None = None,
 ) -> str:
     """Replace `{name}` for names in `namespace`; `{{`/`}}` are braces; the rest stays as written.
 
     Replaced text is never re-scanned, and only plain identifiers count: `{x.y}`, `{0}` and
     `{a b}` are left alone, so no attribute access or expression is ever evaluated.
+    `{In[n]}`, `{Out[n]}` and `{Err[n]}` are filled by `history` when it knows them.
     """
 
     def replace(match: re.Match[str]) -> str:
         token, name = match.group(0), match.group(1)
+        if match.group(2) is not None:
+            kind = cast(HistoryKind, match.group(2))
+            found = history(kind, int(match.group(3))) if history is not None else None
+            return token if found is None else found
         if name is None:
             return token[0]
         return render_value(name, namespace[name]) if name in namespace else token
@@ -204,27 +213,29 @@ def prepare_prompt(
     max_tokens: int | None,
     system: str | None,
     history: Sequence[Mapping[str, str]] = (),
+    notebook: NotebookContext | None = None,
 ) -> PreparedPrompt:
-    """The cell's messages: `{name}` filled in, `--df` appended, frames fitted to the context.
-
-    Frames are fitted to what the system prompt and the cell's own text leave free; older
-    history then gives way (oldest first) if the whole still does not fit.
-    """
+    """The cell's messages: `{name}` filled in, `--df` appended, frames (and `--cells`) fitted
+    to what the system prompt and the cell's text leave free; then older history gives way."""
     _check_df(df_name, rows, namespace)
     plain = _PlainValues()
-    other_text = (system or "") + interpolate(template, namespace, render_value=plain)
+    lookup = notebook.lookup if notebook is not None else None
+    filled = interpolate(template, namespace, render_value=plain, history=lookup)
     references = _frame_references(template, namespace) + ([df_name] if df_name else [])
     budget = frame_budget_chars(
-        context_tokens=context_tokens, max_tokens=max_tokens, other_text=other_text
+        context_tokens=context_tokens, max_tokens=max_tokens, other_text=(system or "") + filled
     )
-    fitted = _fit_frames(references, namespace, rows, budget)
+    context = _cells_text(notebook, budget // 2 if references else budget)
+    fitted = _fit_frames(references, namespace, rows, budget - len(context))
 
     def render(name: str, value: object) -> str:
         return fitted[name][0] if name in fitted else plain(name, value)
 
-    user_text = interpolate(template, namespace, render_value=render).strip()
+    user_text = interpolate(template, namespace, render_value=render, history=lookup).strip()
     if df_name is not None:
         user_text = "\n\n".join(part for part in (user_text, fitted[df_name][0]) if part)
+    if context and user_text:
+        user_text = f"{context}\n\n{user_text}"
     if not user_text:
         raise ConfigurationError("the cell is empty: write a prompt below %%route")
     messages = build_messages(
@@ -233,6 +244,11 @@ def prepare_prompt(
     )  # fmt: skip
     dropped = len(history) - (len(messages) - 1 - (1 if system else 0))
     return PreparedPrompt(messages, user_text, [info for _, info in fitted.values()], dropped)
+
+
+def _cells_text(notebook: NotebookContext | None, budget: int) -> str:
+    """`--cells` context (half the budget when frames share it), or ''."""
+    return cells_context(notebook.cells, budget) if notebook and notebook.cells else ""
 
 
 class _PlainValues:

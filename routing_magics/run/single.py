@@ -23,6 +23,7 @@ from ..api.models import (
     UsageReport,
 )
 from ..display.outcome import footer_info, notice_for, provenance
+from ..prompt.history import NotebookContext
 from ..prompt.prepare import PreparedPrompt, estimate_tokens, prepare_prompt
 from ..session import Session
 from .cached import cached_answer, store_answer
@@ -46,6 +47,7 @@ class RunOptions:
     chat: bool = False
     stream: bool = True
     cache: bool = False  # answer from the answers cache when it holds this exact request
+    notebook: NotebookContext | None = None  # {In[n]}-style lookups and --cells context
 
 
 def run_prompt(
@@ -156,6 +158,7 @@ def _prepare(
         max_tokens=options.max_tokens,
         system=options.system,
         history=session.memory.messages() if options.chat else (),
+        notebook=options.notebook,
     )
 
 

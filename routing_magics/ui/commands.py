@@ -144,6 +144,18 @@ def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
+def _tools(session: Session, shell: InteractiveShell, rest: str) -> None:
+    from .tooling import tools
+
+    tools(session, shell, rest)
+
+
+def _fix(session: Session, shell: InteractiveShell, rest: str) -> None:
+    from .fix import fix
+
+    fix(session, shell, rest)
+
+
 SUBCOMMANDS: dict[str, Subcommand] = {
     "models": models,
     "use": use,
@@ -153,6 +165,8 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "panel": panel,
     "reset": reset,
     "cache": cache,
+    "tools": _tools,
+    "fix": _fix,
 }
 #: Subcommands that read the rest of the line; for the others, more words make it a prompt.
-TAKES_ARGUMENTS = frozenset({"use", "usage", "cache"})
+TAKES_ARGUMENTS = frozenset({"use", "usage", "cache", "tools", "fix"})

@@ -10,7 +10,8 @@ import re
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from IPython.core.error import UsageError
 from IPython.core.getipython import get_ipython
@@ -24,7 +25,12 @@ from ..config import Settings, settings_from_env
 from ..display.protocols import FORMATS, DisplayMode, Format
 from ..run import RunOptions, run_prompt
 from ..session import Session
+from .cells import CellLog
 from .commands import SUBCOMMANDS, TAKES_ARGUMENTS
+
+if TYPE_CHECKING:
+    from ..api.models import Completion
+    from .tooling import ToolSettings
 
 T = TypeVar("T")
 # Server text in an error must not drive a terminal (colours, cursor moves, a retitled window).
@@ -75,6 +81,7 @@ class RouteMagics(Magics):
         self._env = settings_from_env()
         super().__init__(shell, **kwargs)
         self.session = Session(self._settings(self._env.api_key), notebook=self._notebook())
+        self.cells = CellLog()  # recording once attached (load): {Err[n]}, --cells, %route fix
         if self.default_model:
             self.session.default_model = self.default_model
 
@@ -151,6 +158,10 @@ class RouteMagics(Magics):
     @argument("--limit", type=int, help="With --each: send at most N rows now.")
     @argument("--cache", action="store_true", help="Answer from the answers cache when it can.")
     @argument("--no-cache", action="store_true", help="With --each: fresh answers for every row.")
+    @argument("--tools", help="Notebook functions the model may call: f,g.")
+    @argument("--max-steps", type=int, help="Most requests of a tool loop (default 5).")
+    @argument("--confirm", action="store_true", help="Ask before each tool call runs.")
+    @argument("--cells", type=int, default=0, help="Add the last N cells and their outputs.")
     @no_var_expand  # {name} is ours to fill, once, with dataframes fitted (prompt.interpolate)
     @line_cell_magic
     def route(self, line: str, cell: str | None = None) -> None:
@@ -165,21 +176,30 @@ class RouteMagics(Magics):
         Each row: `--each NAME` runs the cell once per row of a DataFrame ({col}, {row},
         {index}); -o binds the answers as a Series on its index, --into COL adds a column.
 
+        Notebook history: {In[3]}, {Out[3]}, {Err[3]}, {Err[-1]} (the cell above's error).
+
         Line: `%route MODEL prompt…` (one-shot), or a subcommand: models, use MODEL,
         usage [--all] [--today] [--reset] [-o NAME] [--csv PATH], key, config, panel, reset
-        (forget --chat memory), cache on|off|clear, help.
+        (forget --chat memory), cache on|off|clear, tools [F G | none], fix [--apply], help.
         """
         if cell is None:
             return self._line(line)
+        from .tooling import tool_settings
+
         try:
             args = parse_argstring(self.route, self._expand_options(line))
         except ValueError as exc:  # shlex: "No closing quotation"
             hint = 'close the quote, e.g. -s "Be brief"'
             raise UsageError(f"%%route options: {exc}; {hint}") from None
         options, out, fmt = self._cell_options(args)
+        if args.cells < 0:
+            raise UsageError(f"--cells {args.cells}: give a number of cells, e.g. --cells 3")
         if args.each is not None:
+            if args.tools or args.cells:
+                raise UsageError("--each sends one request per row: drop --tools and --cells")
             return self._each(cell, options, args)
-        return self._ask(cell, options, out=out, fmt=fmt)
+        tools = tool_settings(args, self.session)
+        return self._ask(cell, options, out=out, fmt=fmt, tools=tools, cells=args.cells)
 
     def _each(self, template: str, options: RunOptions, args: argparse.Namespace) -> None:
         from .each import EachArgs, run_each
@@ -230,15 +250,24 @@ class RouteMagics(Magics):
         return options, args.out, cast(Format, args.format)
 
     def _ask(
-        self, prompt: str, options: RunOptions, *, out: str | None = None, fmt: Format = "markdown"
-    ) -> None:
+        self, prompt: str, options: RunOptions, *, out: str | None = None,
+        fmt: Format = "markdown", tools: ToolSettings | None = None, cells: int = 0,
+    ) -> None:  # fmt: skip
         from .formats import apply_format, make_view
 
         shell = self.shell
         assert shell is not None  # magics only run inside a shell
         self.session.notebook = self._notebook()
         view = make_view(shell, cast(DisplayMode, self.display_mode), fmt)
-        done = self._call(run_prompt, self.session, prompt, options, shell.user_ns, view)
+        options = replace(options, notebook=self.cells.context(cells))
+        done: Completion
+        if tools is not None:
+            from .tooling import run_tool_cell
+
+            ns = shell.user_ns
+            done = self._call(run_tool_cell, self.session, prompt, options, ns, view, tools)
+        else:
+            done = self._call(run_prompt, self.session, prompt, options, shell.user_ns, view)
         if out:
             shell.user_ns[out] = done
         self._call(apply_format, shell, done, fmt)
@@ -253,6 +282,10 @@ class RouteMagics(Magics):
             or hasattr(builtins, name)
             or bool(_HISTORY_NAME.fullmatch(name))
         )
+
+    def ask(self, prompt: str, options: RunOptions, *, fmt: Format = "markdown") -> None:
+        """Send `prompt` as a cell would: streamed, ledger row, --format (`%route fix`)."""
+        self._ask(prompt, options, fmt=fmt)
 
     def _call(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run `func`; a RoutingError becomes IPython's one-line UsageError (no traceback wall)."""
@@ -277,8 +310,14 @@ class RouteMagics(Magics):
         if word.startswith("route/") or word in self.session.catalog:
             if not rest:
                 raise UsageError(f"write the prompt after the model: %route {word} your question…")
-            return self._ask(rest, RunOptions(model=word, max_tokens=self.max_tokens))
-        return self._ask(line, RunOptions(max_tokens=self.max_tokens))
+            return self._ask(rest, RunOptions(model=word, max_tokens=self.max_tokens),
+                             tools=self._default_tools())  # fmt: skip
+        return self._ask(line, RunOptions(max_tokens=self.max_tokens), tools=self._default_tools())
+
+    def _default_tools(self) -> ToolSettings | None:
+        from .tooling import tool_settings
+
+        return tool_settings(None, self.session)
 
 
 def _unquote(text: str | None) -> str | None:
@@ -317,6 +356,7 @@ def load(ipython: InteractiveShell) -> None:
 
     magics = RouteMagics(ipython)
     ipython.register_magics(magics)
+    magics.cells.attach(ipython)
     show_results_rendered(ipython)
     if magics.session.offline:
         url = magics.session.start_emulator()
@@ -332,6 +372,7 @@ def load(ipython: InteractiveShell) -> None:
 def unload(ipython: InteractiveShell) -> None:
     magics = ipython.magics_manager.registry.get("RouteMagics")
     if isinstance(magics, RouteMagics):
+        magics.cells.detach()
         magics.session.close()
 
 

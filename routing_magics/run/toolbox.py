@@ -1,0 +1,156 @@
+"""The notebook functions a model may call (`--tools f,g`): their schemas, and running one call.
+
+A call runs in the kernel, in the user's namespace, as `func(**arguments)`. Its result goes
+back to the model as `str(value)`, cut to RESULT_CHARS with a note; an exception goes back as
+its one line (type and message, no traceback). Nothing a call does can end the loop except
+Ctrl-C, which stops it like any answer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..api import errors
+from ..api.models import ToolCall
+from ..display.protocols import ToolCallInfo, ToolState, View
+from ..prompt.tool_schema import JsonSchema, tool_schema
+
+RESULT_CHARS = 4_000
+ERROR_CHARS = 300
+ARGUMENT_CHARS = 60
+#: Asks the user a yes/no question (`--confirm`); True runs the call.
+Confirm = Callable[[str], bool]
+
+
+@dataclass
+class ToolCallRecord(ToolCall):
+    """A call the model asked for and what came of it; `-o` results list these in order."""
+
+    kwargs: dict[str, Any] = field(default_factory=dict)  # the arguments, decoded
+    result: str | None = None  # what the model was sent back, when the call ran
+    error: str | None = None  # the error's one line, or why it did not run
+    step: int = 0
+
+    @property
+    def label(self) -> str:
+        return call_label(self.name, self.kwargs, self.arguments)
+
+
+def call_label(
+    name: str, kwargs: Mapping[str, Any] | None, raw: str = "", limit: int = ARGUMENT_CHARS
+) -> str:
+    """The call as Python would read it: `rows_where(city="Oslo", min_amount=50)`, each value
+    cut to `limit` characters (0: whole, as --confirm shows it)."""
+    limit = limit or len(raw) + sum(len(_literal(v)) for v in (kwargs or {}).values())
+    if kwargs is None:
+        return f"{name}({_cut(raw, limit)})"
+    shown = ", ".join(f"{key}={_cut(_literal(value), limit)}" for key, value in kwargs.items())
+    return f"{name}({shown})"
+
+
+def _literal(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else repr(value)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def capped_result(value: object) -> str:
+    """`str(value)`, cut to RESULT_CHARS with a note that says so."""
+    text = str(value)
+    if len(text) <= RESULT_CHARS:
+        return text
+    note = f"cut: the result has {len(text):,} characters, the first {RESULT_CHARS:,} are shown"
+    return f"{text[:RESULT_CHARS]}\n… ({note})"
+
+
+def error_line(exc: BaseException) -> str:
+    """`ValueError: no such city`: type and the message's first line, no traceback."""
+    message = str(exc).strip().split("\n", 1)[0]
+    return _cut(f"{type(exc).__name__}: {message}" if message else type(exc).__name__, ERROR_CHARS)
+
+
+class Toolbox:
+    """Named notebook functions, described once per cell, called on the model's request."""
+
+    def __init__(self, functions: Mapping[str, Callable[..., object]]) -> None:
+        self.functions = dict(functions)
+        self.schemas: list[JsonSchema] = [tool_schema(n, f) for n, f in self.functions.items()]
+
+    @classmethod
+    def from_namespace(cls, names: Sequence[str], namespace: Mapping[str, object]) -> Toolbox:
+        """The functions `names` name in the notebook; ConfigurationError for any that is not."""
+        found: dict[str, Callable[..., object]] = {}
+        for name in names:
+            value = namespace.get(name)
+            if not callable(value):
+                kind = type(value).__name__
+                article = "an" if kind[:1].lower() in "aeiou" else "a"
+                what = "nothing" if name not in namespace else f"{article} {kind}"
+                raise errors.ConfigurationError(
+                    f"--tools {name}: the notebook has {what} by that name, not a function",
+                    hint="define the function in a cell above, then name it in --tools",
+                )
+            found[name] = value
+        return cls(found)
+
+    def run(
+        self, call: ToolCall, *, step: int, index: int, view: View, confirm: Confirm | None
+    ) -> ToolCallRecord:
+        """Run one call (asking first under --confirm), drawing its block as it goes."""
+        kwargs = _decode(call.arguments)
+        record = ToolCallRecord(call.id, call.name, call.arguments, kwargs or {}, step=step)
+        label = call_label(call.name, kwargs, call.arguments)
+
+        def draw(state: ToolState, text: str = "") -> None:
+            view.tool_call(ToolCallInfo(index, step, label, state, text))
+
+        draw("running")
+        func = self.functions.get(call.name)
+        if func is None or kwargs is None:
+            record.error = (
+                f"no tool named {call.name!r}; the tools are {', '.join(self.functions)}"
+                if func is None
+                else f"the arguments are not a JSON object: {_cut(call.arguments, 200)}"
+            )
+            draw("failed", record.error)
+        elif confirm is not None and not confirm(f"Run {call_label(call.name, kwargs, limit=0)}?"):
+            record.error = "the user declined to run this call"
+            draw("declined", record.error)
+        else:
+            try:
+                record.result = capped_result(func(**kwargs))
+            except Exception as exc:  # the tool's failure goes to the model, not up the cell
+                record.error = error_line(exc)
+                draw("failed", record.error)
+            else:
+                draw("done", record.result)
+        return record
+
+
+def _decode(arguments: str) -> dict[str, Any] | None:
+    """The arguments as keyword arguments; None when they are not a JSON object."""
+    try:
+        value = json.loads(arguments or "{}")
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def tool_message(record: ToolCallRecord) -> dict[str, Any]:
+    """The `role: tool` message that carries a call's result (or its error) to the model."""
+    content = record.result if record.result is not None else f"Error: {record.error}"
+    return {"role": "tool", "tool_call_id": record.id, "content": content}
+
+
+def assistant_message(text: str, calls: Sequence[ToolCall]) -> dict[str, Any]:
+    """The model's turn that asked for `calls`, as it goes back in the next request."""
+    wire = [
+        {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+        for c in calls
+    ]
+    return {"role": "assistant", "content": text or None, "tool_calls": wire}

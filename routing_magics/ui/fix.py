@@ -1,0 +1,59 @@
+"""`%route fix [--apply]`: the last failed cell and its compact error → the cause and a fix.
+
+The answer streams like any other; `--apply` (or `--format code`) puts the corrected code into
+a new cell below, never running it and never replacing the failed cell.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol, cast
+
+from IPython.core.error import UsageError
+
+from ..run import RunOptions
+
+if TYPE_CHECKING:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from ..display.protocols import Format
+    from ..session import Session
+    from .cells import CellEntry, CellLog
+
+
+class _Magics(Protocol):
+    """What `%route fix` uses of ui.magics.RouteMagics (named here to keep imports one-way)."""
+
+    cells: CellLog
+    max_tokens: int | None
+
+    def ask(self, prompt: str, options: RunOptions, *, fmt: Format = ...) -> None: ...
+
+
+FIX_SYSTEM = (
+    "You help a Jupyter notebook user whose cell failed. First say in two or three sentences "
+    "what caused the error. Then give the corrected cell, whole, as one ```python code block, "
+    "changing only what the fix needs."
+)
+_APPLY = ({"--apply"}, {"--format", "code"})
+
+
+def fix_prompt(failed: CellEntry) -> str:
+    """The request: the failed cell's code and its compact error."""
+    name = f"Cell [{failed.number}]" if failed.number is not None else "This cell"
+    return (
+        f"{name} of my notebook failed.\n\nCode:\n```python\n{failed.code.strip()}\n```\n\n"
+        f"Error:\n```\n{failed.error}\n```\n\nWhat caused it, and what is the corrected cell?"
+    )
+
+
+def fix(session: Session, shell: InteractiveShell, rest: str) -> None:
+    flags = set(rest.split())
+    if flags and flags not in _APPLY:
+        raise UsageError(f"%route fix: unknown option {rest.strip()}; use --apply or nothing")
+    # Subcommands run only through RouteMagics' own %route, so it is registered.
+    magics = cast(_Magics, shell.magics_manager.registry["RouteMagics"])
+    failed = magics.cells.last_failure
+    if failed is None:
+        raise UsageError("%route fix: no cell has failed since routing_magics was loaded")
+    options = RunOptions(system=FIX_SYSTEM, max_tokens=magics.max_tokens)
+    magics.ask(fix_prompt(failed), options, fmt="code" if flags else "markdown")
