@@ -27,13 +27,13 @@ __all__ = [
 
 def load_ipython_extension(ipython: InteractiveShell) -> None:
     """`%load_ext routing_magics`: register `%%route` / `%route`."""
-    from .ui.magics import load
+    from .ui.extension import load
 
     load(ipython)
 
 
 def unload_ipython_extension(ipython: InteractiveShell) -> None:
-    from .ui.magics import unload
+    from .ui.extension import unload
 
     unload(ipython)
 
@@ -44,7 +44,7 @@ def current_session() -> Session:
     Notebooks use it to reach the bundled emulator, e.g. to switch on a fault for a demo:
     `current_session().emulator.inject("PROVIDER_ERROR", times=3)`.
     """
-    from .ui.magics import session_of
+    from .ui.extension import session_of
 
     return session_of()
 

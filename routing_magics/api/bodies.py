@@ -99,3 +99,18 @@ def read_body(
 def size(count: int) -> str:
     """Bytes for a message: '16 MiB', '512 KiB'."""
     return f"{count // MIB} MiB" if count >= MIB else f"{count // 1024} KiB"
+
+
+def read_capped(response: httpx.Response, limit: int) -> str:
+    """Up to `limit` bytes of the body as text; closes the response."""
+    data = bytearray()
+    try:
+        for chunk in iter_decoded(response):
+            data += chunk
+            if len(data) >= limit:
+                break
+    except (httpx.HTTPError, errors.RoutingError):
+        pass  # what arrived is enough to explain the error
+    finally:
+        response.close()
+    return bytes(data[:limit]).decode("utf-8", "replace").strip()

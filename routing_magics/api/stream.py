@@ -13,11 +13,11 @@ from typing import Any
 import httpx
 
 from . import errors
-from .bodies import iter_decoded
+from .bodies import iter_decoded, read_capped
 from .errors import excerpt
 from .models import Completion, Event, Finish
 from .sse import DONE, SSEDecoder, SSEMessage
-from .transport import ERROR_BODY_BYTES, Transport, ms_since, read_capped
+from .transport import ERROR_BODY_BYTES, Transport, ms_since
 from .wire import StreamState
 
 

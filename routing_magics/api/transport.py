@@ -21,7 +21,7 @@ import httpx
 
 from ..config import DEFAULT_ANSWER_DEADLINE, public_url
 from . import errors
-from .bodies import iter_decoded, read_body
+from .bodies import read_body, read_capped
 from .errors import api_error, excerpt
 
 _RETRYABLE_TRANSPORT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
@@ -119,9 +119,7 @@ class Transport:
                 if response.is_success:
                     return response, shown
                 error = self._status_error(response, shown, model)
-                wait = parse_retry_after(response.headers.get("Retry-After"))
-                if isinstance(error, errors.APIError):
-                    error.retry_after = wait
+                wait = error.retry_after
                 retry = isinstance(error, _RETRYABLE_STATUS)
                 retry = retry and not isinstance(error, errors.DailyLimitExceeded)
             if not retry or attempt == attempts or (stop and stop.is_set()) or self._interrupted:
@@ -208,9 +206,13 @@ class Transport:
     def _status_error(
         self, response: httpx.Response, base: str, model: str | None
     ) -> errors.APIError:
+        """The error an HTTP error answer means, with the server's Retry-After in seconds."""
         code = response.headers.get("X-Error-Code", "").strip() or None
+        wait = parse_retry_after(response.headers.get("Retry-After"))
         body = self.redact(read_capped(response, ERROR_BODY_BYTES))
-        return api_error(response.status_code, code, body, model, base)
+        error = api_error(response.status_code, code, body, model, base)
+        error.retry_after = wait
+        return error
 
     def transport_error(
         self, exc: httpx.TransportError, base: str, partial_text: str = "", *, whole: bool = False
@@ -263,21 +265,6 @@ class Transport:
 
     def close(self) -> None:
         self.http.close()
-
-
-def read_capped(response: httpx.Response, limit: int) -> str:
-    """Up to `limit` bytes of the body as text; closes the response."""
-    data = bytearray()
-    try:
-        for chunk in iter_decoded(response):
-            data += chunk
-            if len(data) >= limit:
-                break
-    except (httpx.HTTPError, errors.RoutingError):
-        pass  # what arrived is enough to explain the error
-    finally:
-        response.close()
-    return bytes(data[:limit]).decode("utf-8", "replace").strip()
 
 
 def ms_since(started: float, ended: float = 0.0) -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import socket
 import sys
 import time
@@ -15,11 +14,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .answers import compose_answer, prompt_tokens
+from .bodies import BodyTooLarge, read_request_body
 from .control import PREFIX, handle_control
 from .emission import Emission, plan_emission
 from .faults import MIDSTREAM_ERROR_TEXT, Fault
 from .guard import control_refusal
-from .state import EmulatorState, RecordedRequest, recordable_headers
+from .state import EmulatorState, RecordedRequest, admission_refusal, recordable_headers
 from .streaming import ClientGone, DropConnection, EventStream
 from .wire import (
     INVALID_KEY,
@@ -32,13 +32,10 @@ from .wire import (
     model_detail,
     models_list,
     parse_chat_request,
-    plural,
+    route_for,
     usage_body,
     usage_report,
 )
-
-#: The largest request body read: far above any prompt the emulator could answer.
-MAX_BODY_BYTES = 64 * 1024 * 1024
 
 
 class EmulatorHandler(BaseHTTPRequestHandler):
@@ -117,27 +114,11 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         self._send_json(*handle_control(self.state, method, path, raw))
 
     def _read_body(self) -> bytes:
-        length = self.headers.get("Content-Length")
-        if length:
-            size = int(length)
-            if not 0 <= size <= MAX_BODY_BYTES:
-                self._send_text(413, "REQUEST_TOO_LARGE", f"A body of {size} bytes is refused")
-                raise DropConnection
-            return self.rfile.read(size)
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            return self._read_chunked()
-        return b""
-
-    def _read_chunked(self) -> bytes:
-        parts: list[bytes] = []
-        while True:
-            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-            if size == 0:
-                while self.rfile.readline().strip():
-                    pass  # trailers
-                return b"".join(parts)
-            parts.append(self.rfile.read(size))
-            self.rfile.readline()
+        try:
+            return read_request_body(self.rfile, self.headers)
+        except BodyTooLarge as exc:
+            self._send_text(413, "REQUEST_TOO_LARGE", str(exc))
+            raise DropConnection from None
 
     def _route(self, method: str, path: str, raw: bytes, started: float) -> None:
         if path == "/v1/chat/completions":
@@ -156,8 +137,6 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             return self._send_json(200, {"models": self.state.pricing})
         self._send_text(404, "NOT_FOUND", f"Not found: {method} {path}")
 
-    # --- auth -------------------------------------------------------------------------------
-
     def _credential(self) -> bool | None:
         """None when no key was sent, else whether the key is an rk_ key."""
         key = self.headers.get("X-API-Key")
@@ -172,8 +151,6 @@ class EmulatorHandler(BaseHTTPRequestHandler):
     def _refuse_auth(self) -> None:
         message = MISSING_KEY if self._credential() is None else INVALID_KEY
         self._send_text(401, "AUTHENTICATION_ERROR", message)
-
-    # --- endpoints --------------------------------------------------------------------------
 
     def _models(self) -> None:
         credential = self._credential()
@@ -193,11 +170,9 @@ class EmulatorHandler(BaseHTTPRequestHandler):
     def _user_requests(self) -> None:
         if not self._credential():
             return self._refuse_auth()
-        state = self.state
-        counts = state.usage_counts()
-        self._send_json(
-            200, usage_report(state.plan, state.daily_limit, counts, state.per_minute_limit)
-        )
+        s = self.state
+        report = usage_report(s.plan, s.daily_limit, s.usage_counts(), s.per_minute_limit)
+        self._send_json(200, report)
 
     def _chat(self, raw: bytes, started: float) -> None:
         if not self._credential():
@@ -211,16 +186,9 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         except RequestError as exc:
             return self._send_text(400, exc.code, exc.message)
         state = self.state
-        admission = state.admit()
-        if admission.verdict == "daily":
-            message = (
-                f"Daily request limit exceeded: {plural(state.daily_limit, 'request')} per day"
-            )
-            return self._send_text(429, "DAILY_REQUEST_LIMIT_EXCEEDED", message)
-        if admission.verdict == "minute":
-            message = f"Rate limit exceeded: {state.per_minute_limit} requests per minute"
-            wait = str(max(1, math.ceil(admission.retry_after)))
-            return self._send_text(429, "RATE_LIMIT_EXCEEDED", message, wait)
+        refusal = admission_refusal(state, state.admit())
+        if refusal is not None:
+            return self._send_text(429, *refusal)
         self._sleep(state.latency)  # a fixed upstream delay, before any byte of the answer
         fault = state.faults.take(self.arrived)
         if fault is not None and fault.is_error:
@@ -229,16 +197,10 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         self._answer(request, fault, started)
 
     def _answer(self, request: ChatRequest, fault: Fault | None, started: float) -> None:
-        route = ROUTES.get(request.model)
+        route, refusal = route_for(request.model, self.state.plan)
         if route is None:
-            message = f"Invalid model '{request.model[:200]}': not a routing.run route"
-            return self._send_text(400, "INVALID_MODEL", message + "; GET /v1/models lists them")
-        plan = self.state.plan
-        if not route.allowed_on(plan):
-            message = f"Model {route.id} is not available on the {plan.capitalize()} plan"
-            return self._send_text(
-                403, "MODEL_NOT_ALLOWED", f"{message}; it needs {route.plans_allowed()}"
-            )
+            assert refusal is not None
+            return self._send_text(*refusal)
         answer = compose_answer(
             request.messages, request.tools, request.tool_choice, reasoning=route.reasoning
         )

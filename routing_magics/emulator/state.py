@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import deque
@@ -192,3 +193,20 @@ class EmulatorState:
             self._requests.clear()
             self._counter.clear()
             self.rate_limited = 0
+
+
+def admission_refusal(
+    state: EmulatorState, admission: Admission
+) -> tuple[str, str, str | None] | None:
+    """A 429's (code, text, Retry-After) for a refused admission; None when it may go on."""
+    if admission.verdict == "daily":
+        count = f"{state.daily_limit} request" + ("" if state.daily_limit == 1 else "s")
+        return (
+            "DAILY_REQUEST_LIMIT_EXCEEDED",
+            f"Daily request limit exceeded: {count} per day",
+            None,
+        )
+    if admission.verdict == "minute":
+        text = f"Rate limit exceeded: {state.per_minute_limit} requests per minute"
+        return "RATE_LIMIT_EXCEEDED", text, str(max(1, math.ceil(admission.retry_after)))
+    return None

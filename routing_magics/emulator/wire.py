@@ -232,3 +232,15 @@ def default_pricing() -> list[dict[str, Any]]:
         }
         for model, (rate_in, rate_out) in PRICES.items()
     ]
+
+
+def route_for(model: str, plan: str) -> tuple[Route | None, tuple[int, str, str] | None]:
+    """The route `plan` may call as `model`, or the (status, code, text) that refuses it."""
+    route = ROUTES.get(model)
+    if route is None:
+        text = f"Invalid model '{model[:200]}': not a routing.run route; GET /v1/models lists them"
+        return None, (400, "INVALID_MODEL", text)
+    if not route.allowed_on(plan):
+        text = f"Model {route.id} is not available on the {plan.capitalize()} plan"
+        return None, (403, "MODEL_NOT_ALLOWED", f"{text}; it needs {route.plans_allowed()}")
+    return route, None

@@ -231,13 +231,8 @@ def prepare_prompt(
     def render(name: str, value: object) -> str:
         return fitted[name][0] if name in fitted else plain(name, value)
 
-    user_text = interpolate(template, namespace, render_value=render, history=lookup).strip()
-    if df_name is not None:
-        user_text = "\n\n".join(part for part in (user_text, fitted[df_name][0]) if part)
-    if context and user_text:
-        user_text = f"{context}\n\n{user_text}"
-    if not user_text:
-        raise ConfigurationError("the cell is empty: write a prompt below %%route")
+    text = interpolate(template, namespace, render_value=render, history=lookup).strip()
+    user_text = _user_message(context, text, fitted[df_name][0] if df_name else "")
     messages = build_messages(
         user_text, system=system, history=history,
         context_tokens=context_tokens, max_tokens=max_tokens,
@@ -249,6 +244,14 @@ def prepare_prompt(
 def _cells_text(notebook: NotebookContext | None, budget: int) -> str:
     """`--cells` context (half the budget when frames share it), or ''."""
     return cells_context(notebook.cells, budget) if notebook and notebook.cells else ""
+
+
+def _user_message(context: str, text: str, frame_text: str) -> str:
+    """The `--cells` context, the cell's text, then the `--df` frame; never empty."""
+    body = "\n\n".join(part for part in (text, frame_text) if part)
+    if not body:
+        raise ConfigurationError("the cell is empty: write a prompt below %%route")
+    return f"{context}\n\n{body}" if context else body
 
 
 class _PlainValues:

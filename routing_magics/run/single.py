@@ -72,8 +72,6 @@ def run_prompt(
             return _from_cache(session, view, hit, prepared, options)
     draft = AnswerDraft(model, streamed=options.stream)
     failure: errors.RoutingError | None = None
-    start_lookups(session)
-    session.note_request()
     try:
         _consume(_events(session, model, prepared, options, on_stream), view, draft)
     except KeyboardInterrupt:
@@ -184,6 +182,8 @@ def _events(
     on_stream: Callable[[ChatStream], None] | None,
 ) -> Iterator[Event]:
     """The answer as events: a live stream, or (`--no-stream`) one reply told as events."""
+    start_lookups(session)  # prices, alongside the request (once per session)
+    session.note_request()
     if options.stream:
         with session.client.stream(model, prepared.messages, **_request_args(options)) as stream:
             if on_stream is not None:

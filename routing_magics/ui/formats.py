@@ -26,9 +26,10 @@ def is_rich(shell: InteractiveShell, mode: DisplayMode) -> bool:
 
 def make_view(shell: InteractiveShell, mode: DisplayMode, fmt: Format = "markdown") -> View:
     """The live view for one answer: HTML in a notebook, printed text in a terminal."""
-    from ..display.live import LiveView, TextView
+    from ..display.live import LiveView
     from ..display.render import preformatted_html
     from ..display.sinks import IPythonSink
+    from ..display.terminal import TextView
 
     if not is_rich(shell, mode):
         return TextView()

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import builtins
-import keyword
 import os
 import re
-import sys
-import threading
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from IPython.core.error import UsageError
-from IPython.core.getipython import get_ipython
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
@@ -22,11 +17,12 @@ from traitlets import Bool, Enum, Float, Int, Unicode, default, observe
 
 from ..api import errors
 from ..config import Settings, settings_from_env
-from ..display.protocols import FORMATS, DisplayMode, Format
+from ..display.protocols import DisplayMode, Format
 from ..run import RunOptions, run_prompt
 from ..session import Session
 from .cells import CellLog
 from .commands import SUBCOMMANDS, TAKES_ARGUMENTS
+from .options import OptionDefaults, cell_options
 
 if TYPE_CHECKING:
     from ..api.models import Completion
@@ -35,8 +31,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 # Server text in an error must not drive a terminal (colours, cursor moves, a retitled window).
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
-# IPython's output history (_1, _i1, _ii, …): rebinding one confuses the shell.
-_HISTORY_NAME = re.compile(r"_+|_i+|_i?\d+|_[iod]h")
 
 
 @magics_class
@@ -222,32 +216,8 @@ class RouteMagics(Magics):
             raise UsageError(str(exc)) from None
 
     def _cell_options(self, args: argparse.Namespace) -> tuple[RunOptions, str | None, Format]:
-        if args.temperature is not None and not 0 <= args.temperature <= 2:
-            raise UsageError(f"-t {args.temperature}: temperature must be between 0 and 2")
-        if args.max_tokens is not None and args.max_tokens < 1:
-            raise UsageError(f"-m {args.max_tokens}: max tokens must be a positive integer")
-        rows = self.rows if args.rows is None else args.rows
-        if rows < 1:
-            raise UsageError(f"--rows {rows}: give at least 1 row")
-        if args.out is not None and (not args.out.isidentifier() or keyword.iskeyword(args.out)):
-            raise UsageError(f"-o {args.out}: not a Python variable name; try -o answer")
-        if args.out is not None and self._reserved(args.out):
-            raise UsageError(f"-o {args.out}: that name belongs to Python or IPython, and "
-                             "rebinding it would break later cells; try -o answer")  # fmt: skip
-        if args.format not in FORMATS:
-            raise UsageError(f"--format {args.format}: use one of {', '.join(FORMATS)}")
-        options = RunOptions(
-            model=args.model,
-            system=_unquote(args.system),
-            temperature=args.temperature,
-            max_tokens=self.max_tokens if args.max_tokens is None else args.max_tokens,
-            df=args.df,
-            rows=rows,
-            chat=args.chat,
-            stream=not args.no_stream,
-            cache=args.cache or self.session.cache_cells,
-        )
-        return options, args.out, cast(Format, args.format)
+        defaults = OptionDefaults(self.rows, self.max_tokens, self.session.cache_cells)
+        return cell_options(args, defaults, self.shell)
 
     def _ask(
         self, prompt: str, options: RunOptions, *, out: str | None = None,
@@ -271,17 +241,6 @@ class RouteMagics(Magics):
         if out:
             shell.user_ns[out] = done
         self._call(apply_format, shell, done, fmt)
-
-    def _reserved(self, name: str) -> bool:
-        """Builtins, dunders, IPython's own names (get_ipython, In, Out, exit) and history."""
-        hidden = getattr(self.shell, "user_ns_hidden", {})
-        dunder = name.startswith("__") and name.endswith("__")
-        return (
-            dunder
-            or name in hidden
-            or hasattr(builtins, name)
-            or bool(_HISTORY_NAME.fullmatch(name))
-        )
 
     def ask(self, prompt: str, options: RunOptions, *, fmt: Format = "markdown") -> None:
         """Send `prompt` as a cell would: streamed, ledger row, --format (`%route fix`)."""
@@ -320,13 +279,6 @@ class RouteMagics(Magics):
         return tool_settings(None, self.session)
 
 
-def _unquote(text: str | None) -> str | None:
-    """Drop one pair of outer quotes: magic_arguments splits like a shell but keeps them."""
-    if text and len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
-        return text[1:-1]
-    return text
-
-
 def _kernel_id(shell: InteractiveShell | None) -> str | None:
     """The kernel id from ipykernel's connection file name (kernel-<id>.json), if any."""
     kernel = getattr(shell, "kernel", None)
@@ -339,47 +291,3 @@ def _kernel_id(shell: InteractiveShell | None) -> str | None:
     except Exception:  # not started by a Jupyter kernel manager
         return None
     return name.removeprefix("kernel-").removesuffix(".json")
-
-
-def _warm_up() -> None:
-    """Import httpx, build the markdown parser and load Pygments off the main thread, so the
-    first cell's first token (and first code block) is not held up by ~100 ms of imports."""
-    from ..api import client
-    from ..display import render
-
-    render.markdown_to_html("```python\nx = 1\n```")
-    del client
-
-
-def load(ipython: InteractiveShell) -> None:
-    from .formats import show_results_rendered
-
-    magics = RouteMagics(ipython)
-    ipython.register_magics(magics)
-    magics.cells.attach(ipython)
-    show_results_rendered(ipython)
-    if magics.session.offline:
-        url = magics.session.start_emulator()
-        why = "ROUTING_MAGICS_OFFLINE=1" if magics.offline else "no ROUTING_RUN_API_KEY"
-        print(
-            f"routing_magics: {why}, so answers come from the offline emulator at {url} "
-            "(`%route key` to use routing.run).",
-            file=sys.stdout,
-        )
-    threading.Thread(target=_warm_up, name="routing-magics-warm-up", daemon=True).start()
-
-
-def unload(ipython: InteractiveShell) -> None:
-    magics = ipython.magics_manager.registry.get("RouteMagics")
-    if isinstance(magics, RouteMagics):
-        magics.cells.detach()
-        magics.session.close()
-
-
-def session_of(shell: InteractiveShell | None = None) -> Session:
-    """The Session of the shell's `%load_ext routing_magics` (the running shell by default)."""
-    shell = shell or get_ipython()
-    magics = shell.magics_manager.registry.get("RouteMagics") if shell is not None else None
-    if not isinstance(magics, RouteMagics):
-        raise RuntimeError("run `%load_ext routing_magics` first")
-    return magics.session

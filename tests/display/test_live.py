@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from routing_magics.api.models import ContentDelta, ReasoningDelta
-from routing_magics.display.live import PLACEHOLDER, LiveView, TextView
+from routing_magics.display.live import PLACEHOLDER, LiveView
+from routing_magics.display.protocols import View
 from routing_magics.display.render import FooterInfo, footer_text, markdown_to_html
 from routing_magics.run import AnswerDraft
 
@@ -41,7 +42,7 @@ class FakeClock:
 class Fed:
     """A view fed as run.run_prompt feeds it: each delta into the draft, then onto the view."""
 
-    def __init__(self, view: LiveView | TextView, *, streamed: bool = True) -> None:
+    def __init__(self, view: View, *, streamed: bool = True) -> None:
         self.view = view
         clock = getattr(view, "_clock", time.monotonic)
         self.draft = AnswerDraft("m", streamed=streamed, clock=clock)
@@ -445,39 +446,6 @@ def test_custom_renderer_is_used_for_parts() -> None:
     view.content("*not markdown*")
     view.finish(FOOTER)
     assert sink.visible[0] == {"text/plain": "*not markdown*", "text/html": "<pre>14</pre>"}
-
-
-def test_text_view_prints_as_it_arrives() -> None:
-    written: list[str] = []
-    view = Fed(TextView(write=written.append))
-    view.reasoning("hmm")
-    view.content("Hello")
-    assert "".join(written).endswith("Hello")
-    view.content(" \x1b[2Jworld\r")
-    assert "".join(written).endswith("Hello [2Jworld")  # no escape sequences reach the terminal
-    view.reasoning("late thought")
-    view.finish(FOOTER, notice="stopped")
-    view.finish(FOOTER)
-    assert "".join(written) == (
-        "Reasoning:\nhmm\n\nAnswer:\nHello [2Jworld\nstopped\n"
-        "[route/mistral-small-2503 · routing-inference · 1.2 s · 120 in / 340 out · "
-        "notebook total 2,410 tokens · offline emulator]\n"
-    )
-
-
-def test_text_view_without_reasoning() -> None:
-    written: list[str] = []
-    view = Fed(TextView(write=written.append, show_reasoning=False))
-    view.reasoning("hidden")
-    view.content("Answer\n")
-    view.finish(FOOTER)
-    assert "".join(written).startswith("Answer\n[route/")
-
-
-def test_text_view_writes_to_the_current_stdout(capsys: pytest.CaptureFixture[str]) -> None:
-    view = Fed(TextView())
-    view.content("streamed")
-    assert capsys.readouterr().out == "streamed"
 
 
 def test_the_live_tail_highlights_a_code_fence_once_it_is_finished() -> None:

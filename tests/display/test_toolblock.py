@@ -3,8 +3,9 @@ open while its step lasts, then collapsed, with outputs nbval can replay."""
 
 from __future__ import annotations
 
-from routing_magics.display.live import LiveView, TextView
+from routing_magics.display.live import LiveView
 from routing_magics.display.protocols import ToolCallInfo
+from routing_magics.display.terminal import TextView
 from routing_magics.display.toolblock import short, tool_html, tool_plain
 from tests.display.test_live import EMPTY, FOOTER, Fed, RecordingSink
 

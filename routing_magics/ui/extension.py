@@ -1,0 +1,56 @@
+"""`%load_ext routing_magics`: register the magics, say where answers come from, warm up."""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+from IPython.core.getipython import get_ipython
+from IPython.core.interactiveshell import InteractiveShell
+
+from ..session import Session
+from .magics import RouteMagics
+
+
+def _warm_up() -> None:
+    """Import httpx, build the markdown parser and load Pygments off the main thread, so the
+    first cell's first token (and first code block) is not held up by ~100 ms of imports."""
+    from ..api import client
+    from ..display import render
+
+    render.markdown_to_html("```python\nx = 1\n```")
+    del client
+
+
+def load(ipython: InteractiveShell) -> None:
+    from .formats import show_results_rendered
+
+    magics = RouteMagics(ipython)
+    ipython.register_magics(magics)
+    magics.cells.attach(ipython)
+    show_results_rendered(ipython)
+    if magics.session.offline:
+        url = magics.session.start_emulator()
+        why = "ROUTING_MAGICS_OFFLINE=1" if magics.offline else "no ROUTING_RUN_API_KEY"
+        print(
+            f"routing_magics: {why}, so answers come from the offline emulator at {url} "
+            "(`%route key` to use routing.run).",
+            file=sys.stdout,
+        )
+    threading.Thread(target=_warm_up, name="routing-magics-warm-up", daemon=True).start()
+
+
+def unload(ipython: InteractiveShell) -> None:
+    magics = ipython.magics_manager.registry.get("RouteMagics")
+    if isinstance(magics, RouteMagics):
+        magics.cells.detach()
+        magics.session.close()
+
+
+def session_of(shell: InteractiveShell | None = None) -> Session:
+    """The Session of the shell's `%load_ext routing_magics` (the running shell by default)."""
+    shell = shell or get_ipython()
+    magics = shell.magics_manager.registry.get("RouteMagics") if shell is not None else None
+    if not isinstance(magics, RouteMagics):
+        raise RuntimeError("run `%load_ext routing_magics` first")
+    return magics.session
