@@ -10,14 +10,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .api import errors
-from .api.account import AccountInfo, parse_account
 from .api.catalog import DEFAULT_MODEL, Catalog
-from .api.pricing import PriceList
 from .api.refresh import Refresher
 from .config import EMULATOR_KEY, Settings
 
 if TYPE_CHECKING:
+    from .api.account import AccountInfo
     from .api.client import RoutingClient
+    from .api.pricing import PriceList
     from .emulator import Emulator
     from .ledger import AnswerCache, Ledger
 
@@ -76,7 +76,7 @@ class Session:
         )
         #: GET /user/requests, re-asked at most once a minute; `account_now()` adds what we sent.
         self.account: Refresher[AccountInfo] = Refresher(
-            lambda: parse_account(self.client.quick_get("/user/requests")),
+            self._fetch_account,
             max_age=60, name="routing-magics-account",
         )  # fmt: skip
         self._sent: list[float] = []  # monotonic times of chat requests sent by this session
@@ -120,6 +120,11 @@ class Session:
         if start is not None:
             start.join()
         return self._emulator
+
+    def _fetch_account(self) -> AccountInfo:
+        from .api.account import parse_account
+
+        return parse_account(self.client.quick_get("/user/requests"))
 
     def note_request(self) -> None:
         """Count a chat request as sent, so account figures between two fetches stay current."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -86,6 +85,8 @@ class Catalog:
 
     def suggest(self, model: str, n: int = 3) -> list[str]:
         """Close matches for a mistyped id, e.g. 'mistral-small' → ['route/mistral-small-2503']."""
+        import difflib  # only for a mistyped id: kept off the load path
+
         names = {i.removeprefix("route/"): i for i in self._routes}
         wanted = model.removeprefix("route/")
         close = difflib.get_close_matches(wanted, list(names), n=n, cutoff=0.6)

@@ -1,8 +1,28 @@
-"""The flows both shells share, over the Session: today one prompt → one answer (single.py),
-with the answer being built kept in draft.py.
+"""The flows both shells share, over the Session: one prompt → one answer (single.py, with the
+answer being built in draft.py), the tool loop (tools.py) and batches over a frame (batch.py).
+
+`RunOptions`, `AnswerDraft` and `run_prompt` load on first use (PEP 562), so the magics can name
+the options without importing the flows, the ledger and the prompt machinery at `%load_ext`.
 """
 
-from .draft import AnswerDraft
-from .single import RunOptions, run_prompt
+from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .draft import AnswerDraft
+    from .options import RunOptions
+    from .single import run_prompt
+
+_MODULE_OF = {"AnswerDraft": "draft", "RunOptions": "options", "run_prompt": "single"}
 __all__ = ["AnswerDraft", "RunOptions", "run_prompt"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

@@ -25,10 +25,11 @@ from ..prompt.prepare import prepare_prompt
 from ..prompt.rows import FrameRows, check_row_template, frame_rows, row_namespace
 from .batch_loop import BatchLoop
 from .batch_record import BatchRecorder
+from .options import RunOptions
 from .outcomes import BatchOptions, BatchResult, RowOutcome
 from .pacing import Pacer, plan_limits, remaining_today
 from .rowsend import RowJob
-from .single import RunOptions, request_args
+from .single import request_args
 
 if TYPE_CHECKING:
     from ..session import Session

@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 
 from ..api import errors
 from ..api.models import Completion
+from .options import RunOptions
 from .outcomes import BatchOptions, BatchResult, RowOutcome
 from .rowsend import RowJob, Senders, Sent
-from .single import RunOptions, request_args
+from .single import request_args
 
 if TYPE_CHECKING:
     from ..display.progress import Progress

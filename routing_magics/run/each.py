@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from ..display.progress import NoProgress, Progress, TqdmProgress
 from .batch import BatchOptions, run_batch
 from .columns import answers
-from .single import RunOptions
+from .options import RunOptions
 
 if TYPE_CHECKING:
     from ..session import Session

@@ -8,7 +8,7 @@ bottom, and the answer being built has one owner: the `AnswerDraft` this flow ke
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ..api import errors
@@ -23,31 +23,17 @@ from ..api.models import (
     UsageReport,
 )
 from ..display.outcome import footer_info, notice_for, provenance
-from ..prompt.history import NotebookContext
 from ..prompt.prepare import PreparedPrompt, estimate_tokens, prepare_prompt
 from ..session import Session
 from .cached import cached_answer, store_answer
 from .draft import AnswerDraft
+from .options import RunOptions
 from .spend import footer_extras, start_lookups
 
 if TYPE_CHECKING:
     from ..api.stream import ChatStream
     from ..display.protocols import View
     from ..ledger import CachedAnswer
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    model: str | None = None
-    system: str | None = None
-    temperature: float | None = None
-    max_tokens: int | None = None
-    df: str | None = None
-    rows: int = 50
-    chat: bool = False
-    stream: bool = True
-    cache: bool = False  # answer from the answers cache when it holds this exact request
-    notebook: NotebookContext | None = None  # {In[n]}-style lookups and --cells context
 
 
 def run_prompt(

@@ -21,7 +21,8 @@ from ..display.outcome import footer_info, provenance
 from ..prompt.prepare import estimate_tokens
 from ..session import Session
 from .draft import AnswerDraft
-from .single import RunOptions, _as_events, _consume, _notice, _prepare, _record, _request_args
+from .options import RunOptions
+from .single import _as_events, _consume, _notice, _prepare, _record, _request_args
 from .spend import footer_extras, start_lookups
 from .toolbox import Confirm, Toolbox, ToolCallRecord, assistant_message, tool_message
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Protocol, cast
 
 from IPython.core.error import UsageError
 
-from ..run import RunOptions
+from ..run.options import RunOptions
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell

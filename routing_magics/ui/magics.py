@@ -18,7 +18,7 @@ from traitlets import Bool, Enum, Float, Int, Unicode, default, observe
 from ..api import errors
 from ..config import Settings, settings_from_env
 from ..display.protocols import DisplayMode, Format
-from ..run import RunOptions, run_prompt
+from ..run.options import RunOptions
 from ..session import Session
 from .cells import CellLog
 from .commands import SUBCOMMANDS, TAKES_ARGUMENTS
@@ -223,6 +223,7 @@ class RouteMagics(Magics):
         self, prompt: str, options: RunOptions, *, out: str | None = None,
         fmt: Format = "markdown", tools: ToolSettings | None = None, cells: int = 0,
     ) -> None:  # fmt: skip
+        from ..run.single import run_prompt
         from .formats import apply_format, make_view
 
         shell = self.shell

@@ -12,7 +12,7 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
 from ..display.protocols import FORMATS, Format
-from ..run import RunOptions
+from ..run.options import RunOptions
 
 # IPython's output history (_1, _i1, _ii, …): rebinding one confuses the shell.
 _HISTORY_NAME = re.compile(r"_+|_i+|_i?\d+|_[iod]h")
