@@ -15,6 +15,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -152,9 +153,9 @@ def stop_kernel(kernel: Kernel) -> None:
     kernel.km.shutdown_kernel(now=True)
 
 
-@pytest.fixture(scope="module")
-def kernel(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kernel]:
-    tmp = tmp_path_factory.mktemp("kernel")
+@contextmanager
+def keyed_kernel(emulator: Emulator, tmp: Path) -> Iterator[Kernel]:
+    """A kernel whose %load_ext talks to `emulator` with a random key, never shown anywhere."""
     key = f"rk_test_{secrets.token_hex(16)}"
     env = kernel_env(
         ROUTING_RUN_API_KEY=key,
@@ -170,6 +171,12 @@ def kernel(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iter
         k.assert_never_shown(key)
     finally:
         stop_kernel(k)
+
+
+@pytest.fixture(scope="module")
+def kernel(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kernel]:
+    with keyed_kernel(emulator, tmp_path_factory.mktemp("kernel")) as k:
+        yield k
 
 
 def outcomes(kernel: Kernel) -> list[str]:

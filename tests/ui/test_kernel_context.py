@@ -4,7 +4,6 @@ what a notebook frontend receives (iopub, stdin, the execute reply's payload).""
 from __future__ import annotations
 
 import json
-import secrets
 import sqlite3
 import sys
 from collections.abc import Iterator
@@ -13,14 +12,7 @@ from queue import Empty
 import pytest
 
 from routing_magics.emulator import Emulator
-from tests.ui.test_kernel import (
-    Kernel,
-    Run,
-    assert_replay_matches,
-    kernel_env,
-    start_kernel,
-    stop_kernel,
-)
+from tests.ui.test_kernel import Kernel, Run, assert_replay_matches, keyed_kernel
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX kernels only")
 
@@ -91,22 +83,9 @@ def rows(kernel: Kernel) -> list[tuple[int, int, str]]:
 
 @pytest.fixture(scope="module")
 def kernel(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kernel]:
-    tmp = tmp_path_factory.mktemp("kernel-context")
-    key = f"rk_test_{secrets.token_hex(16)}"
-    env = kernel_env(
-        ROUTING_RUN_API_KEY=key,
-        ROUTING_RUN_BASE_URL=emulator.base_url,
-        ROUTING_RUN_FALLBACK_BASE_URL="",
-        ROUTING_MAGICS_USAGE_DB=str(tmp / "u.sqlite"),
-    )
-    k = start_kernel(tmp, env)
-    try:
-        ok(k, "%load_ext routing_magics")
+    with keyed_kernel(emulator, tmp_path_factory.mktemp("kernel-context")) as k:
         ok(k, TOOLS)
         yield k
-        k.assert_never_shown(key)
-    finally:
-        stop_kernel(k)
 
 
 def test_one_step_loop_shows_the_call_and_replays_under_nbval(

@@ -4,7 +4,6 @@ them, an interrupt mid-batch (finished rows bound, the next cell works), and a r
 from __future__ import annotations
 
 import json
-import secrets
 import threading
 import time
 from collections.abc import Iterator
@@ -13,7 +12,7 @@ from typing import Any
 import pytest
 
 from routing_magics.emulator import Emulator
-from tests.ui.test_kernel import Kernel, kernel_env, outcomes, start_kernel, stop_kernel
+from tests.ui.test_kernel import Kernel, keyed_kernel, outcomes
 
 FRAME = (
     "import pandas as pd\n"
@@ -23,21 +22,8 @@ FRAME = (
 
 @pytest.fixture(scope="module")
 def kernel(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kernel]:
-    tmp = tmp_path_factory.mktemp("kernel-each")
-    key = f"rk_test_{secrets.token_hex(16)}"
-    env = kernel_env(
-        ROUTING_RUN_API_KEY=key,
-        ROUTING_RUN_BASE_URL=emulator.base_url,
-        ROUTING_RUN_FALLBACK_BASE_URL="",
-        ROUTING_MAGICS_USAGE_DB=str(tmp / "u.sqlite"),
-    )
-    k = start_kernel(tmp, env)
-    try:
-        k.ok("%load_ext routing_magics")
+    with keyed_kernel(emulator, tmp_path_factory.mktemp("kernel-each")) as k:
         yield k
-        k.assert_never_shown(key)
-    finally:
-        stop_kernel(k)
 
 
 def chats(emu: Emulator) -> int:
