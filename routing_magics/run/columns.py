@@ -14,7 +14,7 @@ from typing import Any
 
 from ..api.errors import ConfigurationError
 from ..display.render import code_blocks
-from .batch import BatchResult
+from .outcomes import BatchResult
 
 #: What `--into` did, for the cell to say: (the bound value, a note for the user or None).
 IntoResult = tuple[object, str | None]
