@@ -137,3 +137,27 @@ def chunk(content: str = "", finish: str | None = None, **extra: Any) -> dict[st
     delta = {"content": content} if content else {}
     choices = [{"index": 0, "delta": delta, "finish_reason": finish}]
     return {"id": "c1", "model": "route/x", "choices": choices, **extra}
+
+
+def pricing_down(*, hang: bool, arrived: threading.Event) -> Script:
+    """GET /v1/pricing answers 500 (after the server's release, when `hang`); a POST gets a
+    one-chunk answer, so a cell against this server still has something to show."""
+
+    def script(conn: socket.socket, server: HostileServer) -> None:
+        if server.requests[-1].startswith(b"POST"):
+            body = sse(
+                chunk(
+                    "hi",
+                    "stop",
+                    usage={"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4},
+                ),
+                "data: [DONE]\n\n",
+            )
+            reply(200, body, "text/event-stream")(conn, server)
+            return
+        arrived.set()
+        if hang:
+            server.release.wait(60)
+        reply(500, b"pricing is down", "text/plain")(conn, server)
+
+    return script

@@ -4,8 +4,6 @@ and an endpoint that fails or hangs (no cost, and no wait beyond the short timeo
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -14,6 +12,7 @@ from routing_magics.api.client import RoutingClient
 from routing_magics.api.pricing import parse_pricing
 from routing_magics.api.refresh import Refresher
 from routing_magics.emulator import Emulator
+from tests.hostile import HostileServer, pricing_down
 
 
 def entry(model: str, rate_in: object, rate_out: object, tier: str | None = None) -> dict:
@@ -60,46 +59,9 @@ def test_odd_bodies_give_an_empty_price_list(body: dict) -> None:
     assert parse_pricing(body).prices == {}
 
 
-class _Pricing(BaseHTTPRequestHandler):
-    """GET /v1/pricing that fails (500) or hangs until the test releases it."""
-
-    mode = "fail"
-    arrived = threading.Event()
-    release = threading.Event()
-
-    def do_GET(self) -> None:
-        type(self).arrived.set()
-        if self.mode == "hang":
-            self.release.wait(30)
-        self.send_response(500)
-        self.send_header("Content-Length", "5")
-        self.end_headers()
-        self.wfile.write(b"oops!")
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def hostile() -> Iterator[type[_Pricing]]:
-    handler = type("Handler", (_Pricing,), {"arrived": threading.Event(),
-                                              "release": threading.Event()})  # fmt: skip
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    handler.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"  # type: ignore[attr-defined]
-    try:
-        yield handler
-    finally:
-        handler.release.set()
-        server.shutdown()
-        server.server_close()
-
-
-def test_a_failing_endpoint_is_an_error_and_leaves_no_prices(hostile: type[_Pricing]) -> None:
-    base = hostile.base_url  # type: ignore[attr-defined]
-    with RoutingClient("rk_test", base, None) as client:
+def test_a_failing_endpoint_is_an_error_and_leaves_no_prices() -> None:
+    script = pricing_down(hang=False, arrived=threading.Event())
+    with HostileServer(script) as server, RoutingClient("rk_test", server.base_url, None) as client:
         with pytest.raises(errors.APIError):
             client.pricing()
         prices = Refresher(client.pricing, max_age=60)
@@ -107,15 +69,15 @@ def test_a_failing_endpoint_is_an_error_and_leaves_no_prices(hostile: type[_Pric
         assert prices.get(wait=10) is None
 
 
-def test_a_hanging_endpoint_times_out_and_a_waiter_is_not_held(hostile: type[_Pricing]) -> None:
-    hostile.mode = "hang"
-    base = hostile.base_url  # type: ignore[attr-defined]
-    with RoutingClient("rk_test", base, None) as client:
+def test_a_hanging_endpoint_times_out_and_a_waiter_is_not_held() -> None:
+    arrived = threading.Event()
+    script = pricing_down(hang=True, arrived=arrived)
+    with HostileServer(script) as server, RoutingClient("rk_test", server.base_url, None) as client:
         with pytest.raises(errors.Timeout):
             client.pricing(timeout=0.2)
         prices = Refresher(lambda: client.pricing(timeout=30), max_age=60)
         prices.start()
-        assert hostile.arrived.wait(10)
+        assert arrived.wait(10)
         # The server still holds the request, yet the caller has its answer: no prices.
         assert prices.get(wait=0.1) is None
-        assert not hostile.release.is_set()
+        assert not server.release.is_set()

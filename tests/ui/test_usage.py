@@ -4,11 +4,9 @@ hostile server of our own)."""
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +18,7 @@ from routing_magics.emulator import Emulator
 from routing_magics.ledger.export import COLUMNS
 
 from ..helpers import Harness, magic_harness, one_line
+from ..hostile import HostileServer, pricing_down
 
 
 @pytest.fixture
@@ -133,66 +132,17 @@ def test_after_the_cap_the_error_says_when_it_resets(h: Harness) -> None:
     assert re.search(r"resets at midnight UTC \(\d\d:\d\d \S+ (today|tomorrow), in ", message)
 
 
-class _Hostile(BaseHTTPRequestHandler):
-    """A chat endpoint that answers, and a GET /v1/pricing that fails or hangs."""
-
-    protocol_version = "HTTP/1.1"
-    hang = False
-    arrived: threading.Event
-    release: threading.Event
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        choice = {"index": 0, "delta": {"content": "hi"}, "finish_reason": "stop"}
-        usage = {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}
-        chunk = {"model": "route/glm-5", "provider": "crof", "choices": [choice], "usage": usage}
-        body = f"data: {json.dumps(chunk)}\n\ndata: [DONE]\n\n".encode()
-        self._send(200, "text/event-stream", body)
-
-    def do_GET(self) -> None:
-        if self.path.endswith("/pricing"):
-            self.arrived.set()
-            if self.hang:
-                self.release.wait(60)
-        self._send(500, "text/plain", b"pricing is down")
-
-    def _send(self, status: int, kind: str, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@pytest.fixture(params=["fails", "hangs"])
-def hostile(request: pytest.FixtureRequest) -> Iterator[type[_Hostile]]:
-    attrs = {"hang": request.param == "hangs", "arrived": threading.Event(),
-             "release": threading.Event()}  # fmt: skip
-    handler = type("Handler", (_Hostile,), attrs)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    handler.url = f"http://127.0.0.1:{server.server_address[1]}/v1"  # type: ignore[attr-defined]
-    try:
-        yield handler
-    finally:
-        handler.release.set()
-        server.shutdown()
-        server.server_close()
-
-
+@pytest.mark.parametrize("hang", [False, True], ids=["fails", "hangs"])
 def test_a_failing_or_hanging_price_list_means_no_cost_and_no_long_wait(
-    h: Harness, hostile: type[_Hostile]
+    h: Harness, hang: bool
 ) -> None:
-    h.ok(f"%config RouteMagics.base_url = '{hostile.url}'")  # type: ignore[attr-defined]
-    h.ok("%%route route/glm-5\nhello")
-    line = footer(h)
-    assert "3 in / 1 out" in line and "$" not in line and "cost" not in line
-    assert hostile.arrived.is_set()
-    # A hanging endpoint still holds the request: the cell did not wait for it.
-    assert not hostile.release.is_set()
-    assert "No costs" in h.ok("%route usage").final_plain()
+    arrived = threading.Event()
+    with HostileServer(pricing_down(hang=hang, arrived=arrived)) as server:
+        h.ok(f"%config RouteMagics.base_url = '{server.base_url}'")
+        h.ok("%%route route/glm-5\nhello")
+        line = footer(h)
+        assert "3 in / 1 out" in line and "$" not in line and "cost" not in line
+        assert arrived.is_set()
+        # A hanging endpoint still holds the request: the cell did not wait for it.
+        assert not server.release.is_set()
+        assert "No costs" in h.ok("%route usage").final_plain()
