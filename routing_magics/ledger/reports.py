@@ -1,4 +1,4 @@
-"""Reports over the ledger: its rows as records, and tokens per model per day or per hour.
+"""Reports over the ledger: its rows, and tokens per model per day or per hour.
 
 Days and hours are the user's local ones (the chart's axis), computed from each row's UNIX time.
 """
@@ -10,31 +10,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from .usage import Ledger
+from .usage import Ledger, UsageRow
 
-#: The record fields, in the order of `%route usage -o` / `--csv` columns.
+#: The columns of `%route usage -o` / `--csv`, in order: UsageRow's fields, `ts` named `time`.
 FIELDS = (
     "time", "notebook", "model", "endpoint", "provider", "prompt_tokens", "completion_tokens",
     "total_tokens", "estimated", "latency_ms", "ttft_ms", "outcome",
 )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Record:
-    """One ledger row; `time` is the UNIX time the request finished."""
-
-    time: float
-    notebook: str
-    model: str
-    endpoint: str
-    provider: str | None
-    prompt_tokens: int
-    completion_tokens: int
-    total_tokens: int
-    estimated: bool
-    latency_ms: int | None
-    ttft_ms: int | None
-    outcome: str
 
 
 @dataclass(frozen=True)
@@ -57,18 +39,19 @@ FROM requests WHERE ts >= ? {notebook} ORDER BY ts, id
 """
 
 
-def records(ledger: Ledger, notebook: str | None, since: float = 0.0) -> list[Record]:
+def records(ledger: Ledger, notebook: str | None, since: float = 0.0) -> list[UsageRow]:
     """Rows of one notebook (or all, for None) since a UNIX time, oldest first."""
     where, params = ("AND notebook = ?", (since, notebook)) if notebook else ("", (since,))
     return [_record(r) for r in ledger.select(_RECORDS.format(notebook=where), params)]
 
 
-def _record(r: tuple[object, ...]) -> Record:
-    record = Record(
-        _float(r[0]), str(r[1]), str(r[2]), str(r[3]), _text(r[4]), _int(r[5]), _int(r[6]),
-        _int(r[7]), bool(r[8]), _maybe_int(r[9]), _maybe_int(r[10]), str(r[11]),
+def _record(r: tuple[object, ...]) -> UsageRow:
+    return UsageRow(
+        notebook=str(r[1]), model=str(r[2]), endpoint=str(r[3]), provider=_text(r[4]),
+        prompt_tokens=_int(r[5]), completion_tokens=_int(r[6]), total_tokens=_int(r[7]),
+        estimated=bool(r[8]), latency_ms=_maybe_int(r[9]), ttft_ms=_maybe_int(r[10]),
+        outcome=str(r[11]), ts=_float(r[0]),
     )  # fmt: skip
-    return record
 
 
 def _float(value: object) -> float:
@@ -117,7 +100,7 @@ def _hour(ts: float) -> str:
 
 
 def _bucket(
-    rows: list[Record],
+    rows: list[UsageRow],
     unit: str,
     labels: tuple[str, ...],
     index: dict[str, int],
@@ -125,7 +108,7 @@ def _bucket(
 ) -> TokenBuckets:
     tokens: dict[str, list[int]] = {}
     for row in rows:
-        slot = index.get(key(row.time))
+        slot = index.get(key(row.ts))
         if slot is None or row.total_tokens <= 0:
             continue
         tokens.setdefault(row.model, [0] * len(labels))[slot] += row.total_tokens
