@@ -13,7 +13,7 @@ from ._version import __version__
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
-    from .run.each import each
+    from .run.batch.each import each
     from .session import Session
 
 __all__ = [
@@ -52,7 +52,7 @@ def current_session() -> Session:
 def __getattr__(name: str) -> object:
     """`routing_magics.each` loads the batch flow on first use (PEP 562): import stays cheap."""
     if name == "each":
-        from .run.each import each
+        from .run.batch.each import each
 
         return each
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -219,6 +219,9 @@ class Session:
             if self._ledger is not None:
                 self._ledger.close()
                 self._ledger = None
+            if self._cache is not None:
+                self._cache.close()
+                self._cache = None
         return None if said == str(problem) else str(problem)
 
     def use_model(self, model: str) -> str:

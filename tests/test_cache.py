@@ -11,14 +11,20 @@ from routing_magics.ledger import MIGRATIONS, AnswerCache, CachedAnswer, Ledger,
 MESSAGES = [{"role": "user", "content": "hi"}]
 
 
+def _key(model: str, messages: list[dict[str, str]], params: dict[str, object], **kw: str) -> str:
+    where = {"fmt": "markdown", "service": "https://api.routing.run/v1", **kw}
+    return request_key(model, messages, params, **where)
+
+
 def test_the_key_changes_with_anything_that_changes_the_request() -> None:
-    base = request_key("route/a", MESSAGES, {"temperature": 0.2})
-    assert base == request_key("route/a", [dict(m) for m in MESSAGES], {"temperature": 0.2})
-    assert base != request_key("route/b", MESSAGES, {"temperature": 0.2})
-    assert base != request_key("route/a", MESSAGES, {"temperature": 0.3})
-    assert base != request_key("route/a", MESSAGES, {"temperature": 0.2, "max_tokens": 9})
-    assert base != request_key("route/a", [{"role": "user", "content": "hi!"}], {})
-    assert base != request_key("route/a", MESSAGES, {"temperature": 0.2}, "json")
+    base = _key("route/a", MESSAGES, {"temperature": 0.2})
+    assert base == _key("route/a", [dict(m) for m in MESSAGES], {"temperature": 0.2})
+    assert base != _key("route/b", MESSAGES, {"temperature": 0.2})
+    assert base != _key("route/a", MESSAGES, {"temperature": 0.3})
+    assert base != _key("route/a", MESSAGES, {"temperature": 0.2, "max_tokens": 9})
+    assert base != _key("route/a", [{"role": "user", "content": "hi!"}], {})
+    assert base != _key("route/a", MESSAGES, {"temperature": 0.2}, fmt="json")
+    assert base != _key("route/a", MESSAGES, {"temperature": 0.2}, service="emulator")
 
 
 def test_answers_survive_a_restart_and_share_the_ledger_file(tmp_path: Path) -> None:

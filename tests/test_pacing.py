@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import threading
 
-from routing_magics.run.pacing import DEFAULT_PER_MINUTE, Pacer, plan_limits, remaining_today
+from routing_magics.run.batch.pacing import DEFAULT_PER_MINUTE, Pacer, plan_limits, remaining_today
 
 
 class Clock:

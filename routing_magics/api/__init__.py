@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         TransportError,
     )
     from .models import (
+        ChatRequest,
         Completion,
         ContentDelta,
         Event,
@@ -55,8 +56,8 @@ _HOMES = {
     "pricing": ("Price", "PriceList"),
     "account": ("AccountInfo",),
     "models": (
-        "Completion", "ContentDelta", "Event", "Finish", "ReasoningDelta", "ToolCall",
-        "ToolCallDelta", "Usage", "UsageReport",
+        "ChatRequest", "Completion", "ContentDelta", "Event", "Finish", "ReasoningDelta",
+        "ToolCall", "ToolCallDelta", "Usage", "UsageReport",
     ),
     "errors": (
         "APIError", "AuthenticationError", "ConfigurationError", "DailyLimitExceeded",
@@ -71,6 +72,7 @@ __all__ = [
     "AccountInfo",
     "AuthenticationError",
     "Catalog",
+    "ChatRequest",
     "ChatStream",
     "Completion",
     "ConfigurationError",

@@ -16,7 +16,7 @@ from .._version import __version__
 from ..config import DEFAULT_BASE_URL, DEFAULT_FALLBACK_URL, public_url
 from . import errors
 from .bodies import ACCEPT_ENCODING, MIB
-from .models import Completion
+from .models import Completion, CompletionBuilder
 from .pricing import PriceList, parse_pricing
 from .stream import ChatStream
 from .transport import REPLY_BYTES, RetryPolicy, Timeouts, Transport, ms_since
@@ -45,7 +45,7 @@ class RoutingClient:
         transport: httpx.BaseTransport | None = None,
         user_agent: str = f"routing-magics/{__version__}",
         backoff_base: float = 0.5,
-        retry_after_cap: float = 20.0,
+        retry_after_cap: float | None = None,
         sleep: Callable[[float], None] | None = None,
         pool: int = 0,
     ) -> None:
@@ -129,14 +129,16 @@ class RoutingClient:
     def stream(
         self, model: str, messages: Messages, *, system: str | None = None,
         temperature: float | None = None, max_tokens: int | None = None,
-        tools: list[dict[str, Any]] | None = None, tool_choice: Any = None, **extra: Any,
+        tools: list[dict[str, Any]] | None = None, tool_choice: Any = None,
+        answer: CompletionBuilder | None = None, **extra: Any,
     ) -> ChatStream:  # fmt: skip
-        """A streamed answer; nothing is sent until the ChatStream is iterated."""
+        """A streamed answer; nothing is sent until the ChatStream is iterated. Its events add
+        up in `answer` when given (the caller's builder), so the answer is built once."""
         body = build_body(
             model, messages, stream=True, system=system, temperature=temperature,
             max_tokens=max_tokens, tools=tools, tool_choice=tool_choice, **extra,
         )  # fmt: skip
-        return ChatStream(self._transport, model, body)
+        return ChatStream(self._transport, model, body, answer)
 
     def list_models(self) -> list[dict[str, Any]]:
         """GET {base}/models: the routes this key may call."""

@@ -63,9 +63,25 @@ class ToolCall:
     arguments: str
 
 
+@dataclass(frozen=True)
+class ChatRequest:
+    """What one request asks: the model, the messages and the parameters, as sent (no key)."""
+
+    model: str
+    messages: list[dict[str, Any]]
+    params: dict[str, Any] = field(default_factory=dict)  # temperature, max_tokens, tools…
+    stream: bool = True
+
+    def __repr__(self) -> str:
+        words = sum(len(str(m.get("content") or "").split()) for m in self.messages)
+        shown = f"{len(self.messages)} messages, {words:,} words"
+        return f"ChatRequest(model={self.model!r}, {shown}, params={self.params!r})"
+
+
 @dataclass
 class Completion:
-    """A whole answer; `str(completion)` is its text. Also the `-o` result object."""
+    """A whole answer; `str(completion)` is its text. Also the `-o` result object, whose
+    `.request` is what was sent for it."""
 
     text: str = ""
     reasoning: str = ""
@@ -77,6 +93,7 @@ class Completion:
     endpoint: str = ""
     tool_calls: list[ToolCall] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+    request: ChatRequest | None = field(default=None, repr=False)
 
     def __str__(self) -> str:
         return self.text
@@ -87,6 +104,7 @@ class CompletionBuilder:
 
     def __init__(self, model: str) -> None:
         self.model = model
+        self.request: ChatRequest | None = None
         self.provider: str | None = None
         self.latency_ms: int | None = None
         self.finish_reason: str | None = None
@@ -138,6 +156,7 @@ class CompletionBuilder:
             latency_ms=self.latency_ms,
             endpoint=self.endpoint,
             tool_calls=self.tool_calls(),
+            request=self.request,
         )
 
     def _join(self, name: str, parts: list[str]) -> str:

@@ -15,7 +15,7 @@ import httpx
 from . import errors
 from .bodies import iter_decoded, read_capped
 from .errors import excerpt
-from .models import Completion, Event, Finish
+from .models import Completion, CompletionBuilder, Event, Finish
 from .sse import DONE, SSEDecoder, SSEMessage
 from .transport import ERROR_BODY_BYTES, Transport, ms_since
 from .wire import StreamState
@@ -30,10 +30,17 @@ class ChatStream:
     response.
     """
 
-    def __init__(self, transport: Transport, model: str, body: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        transport: Transport,
+        model: str,
+        body: dict[str, Any],
+        answer: CompletionBuilder | None = None,
+    ) -> None:
+        """`answer`: where the events add up (a caller's builder), else a builder of its own."""
         self.model, self.endpoint = model, ""
         self._transport, self._body = transport, body
-        self._state = StreamState(model)
+        self._state = StreamState(model, answer)
         self._stop, self._lock = threading.Event(), threading.Lock()
         self._response: httpx.Response | None = None
         self._socket: socket.socket | None = None

@@ -4,25 +4,22 @@ key redacted, and bodies read with a cap. RoutingClient and ChatStream compose a
 from __future__ import annotations
 
 import contextlib
-import email.utils
 import json
 import logging
-import random
 import socket
 import threading
 import time
 import weakref
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 import httpx
 
-from ..config import DEFAULT_ANSWER_DEADLINE, public_url
+from ..config import public_url
 from . import errors
 from .bodies import read_body, read_capped
 from .errors import api_error, excerpt
+from .policy import RetryPolicy, Timeouts, parse_retry_after
 
 _RETRYABLE_TRANSPORT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 _RETRYABLE_STATUS = (errors.RateLimited, errors.ProviderError, errors.ProviderTimeout)
@@ -34,34 +31,6 @@ log = logging.getLogger(__name__)
 Trace = Callable[[str, dict[str, Any]], None]
 #: httpx trace events that hand over a new connection's stream (TLS detaches the TCP socket).
 NEW_SOCKET_EVENTS = ("connection.connect_tcp.complete", "connection.start_tls.complete")
-
-
-@dataclass(frozen=True)
-class Timeouts:
-    """Seconds. `read` is the longest silence allowed between two chunks of a stream;
-    `whole_answer` bounds an unstreamed answer, which sends nothing until it is complete;
-    `answer` bounds one answer in all, however steadily bytes (or keep-alives) arrive."""
-
-    connect: float = 10.0
-    read: float = 120.0
-    write: float = 30.0
-    pool: float = 10.0
-    whole_answer: float = 600.0
-    answer: float = DEFAULT_ANSWER_DEADLINE
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """At most `max_attempts`; jittered exponential backoff, Retry-After honoured up to a cap."""
-
-    max_attempts: int = 3
-    backoff_base: float = 0.5
-    retry_after_cap: float = 20.0
-
-    def delay(self, retry: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return min(retry_after, self.retry_after_cap)
-        return self.backoff_base * 2.0 ** (retry - 1) * random.uniform(0.75, 1.25)
 
 
 class Transport:
@@ -104,7 +73,9 @@ class Transport:
         # server is still generating (and billing), so it gets a longer one and no retry.
         whole_answer = method == "POST" and not (body and body.get("stream"))
         base, attempts = self.base_url, self.policy.max_attempts
-        for attempt in range(1, attempts + 1):
+        # One attempt more than the policy when it would end on the primary: a client that
+        # does not retry (a batch's) still fails over to the secondary once.
+        for attempt in range(1, attempts + 2):
             request = self._request(method, base + path, body, trace, whole_answer)
             shown = self._hidden.get(base, base)
             cause: Exception | None = None
@@ -122,14 +93,21 @@ class Transport:
                 wait = error.retry_after
                 retry = isinstance(error, _RETRYABLE_STATUS)
                 retry = retry and not isinstance(error, errors.DailyLimitExceeded)
-            if not retry or attempt == attempts or (stop and stop.is_set()) or self._interrupted:
+            spent = attempt >= attempts and not self._can_fail_over(base, error)
+            if not retry or spent or (stop and stop.is_set()) or self._interrupted:
                 raise error from cause
-            delay = self.policy.delay(attempt, wait)
+            delay = self.policy.delay(attempt, wait) if attempt < attempts else 0.0
             log.info("%s from %s; attempt %d in %.2f s", error.code, shown, attempt + 1, delay)
             base = self.fallback_base_url or base  # fail over, and stay there
             if self._pause(delay, stop):
                 raise error from cause
         raise AssertionError("unreachable")
+
+    def _can_fail_over(self, base: str, error: errors.RoutingError) -> bool:
+        """Whether a spent policy may still try the secondary: not for a 429, which is the
+        account's (same keys on both services)."""
+        on_primary = self.fallback_base_url is not None and base != self.fallback_base_url
+        return on_primary and not isinstance(error, errors.RateLimited)
 
     def get_once(self, path: str, timeout: float) -> tuple[httpx.Response, str]:
         """GET from the primary base, one attempt, short timeouts: for optional lookups."""
@@ -269,21 +247,3 @@ class Transport:
 
 def ms_since(started: float, ended: float = 0.0) -> int:
     return int(((ended or time.monotonic()) - started) * 1000)
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Retry-After in seconds (delta-seconds or an HTTP date); None if absent or unreadable."""
-    value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())

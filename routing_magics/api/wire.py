@@ -119,8 +119,9 @@ def build_body(
 class StreamState:
     """What a stream has said so far; turns each SSE message's chunk into events."""
 
-    def __init__(self, model: str) -> None:
-        self.answer = CompletionBuilder(model)
+    def __init__(self, model: str, answer: CompletionBuilder | None = None) -> None:
+        """`answer`: the builder to add events to (the caller's, so an answer is built once)."""
+        self.answer = answer or CompletionBuilder(model)
 
     def events_for(self, message: SSEMessage, endpoint: str = "") -> list[Event]:
         """Events of one SSE message (not `[DONE]`); raises StreamError / ProtocolError."""

@@ -1,11 +1,12 @@
 """The answers cache: finished answers kept by a hash of the exact request, in the ledger's file.
 
 A key covers everything that changes an answer (model, messages, temperature, max_tokens, the
-output format, any other request parameter), so a cached answer is only ever reused for the
-same request. Only finished answers are stored; failed or stopped ones never are (the callers
-decide, this module only stores). Several kernels may write at once: every write is one short
-`BEGIN IMMEDIATE` transaction, and `INSERT OR REPLACE` makes a race between two kernels
-answering the same request harmless (both answers are valid for it).
+output format, any other request parameter) and the service that answered (a public base URL, or
+the offline emulator), so a cached answer is only ever reused for the same request to the same
+service: never an emulator's answer for a real key. Only finished answers are stored; failed or
+stopped ones never are (the callers decide, this module only stores). Several kernels may write
+at once: every write is one short `BEGIN IMMEDIATE` transaction, and `INSERT OR REPLACE` makes a
+race between two kernels answering the same request harmless (both answers are valid for it).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .failure import guarded
 from .schema import connect
 
 #: SQLite's default limit on `?` parameters is 999 in old builds: look keys up in slices.
@@ -41,10 +43,13 @@ def request_key(
     model: str,
     messages: Sequence[Mapping[str, Any]],
     params: Mapping[str, Any],
-    fmt: str = "markdown",
+    *,
+    fmt: str,
+    service: str,
 ) -> str:
-    """A stable hash of the exact request: the same request always gives the same key."""
-    material = {"model": model, "messages": list(messages), "params": dict(params), "format": fmt}
+    """A stable hash of the exact request to one service: the same request, the same key."""
+    material = {"model": model, "messages": list(messages), "params": dict(params), "format": fmt,
+                "service": service}  # fmt: skip
     text = json.dumps(material, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -54,9 +59,10 @@ class AnswerCache:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path).expanduser()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._conn = connect(self.path)
+        with guarded(self.path):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = connect(self.path)
 
     def get(self, key: str) -> CachedAnswer | None:
         return self.get_many([key]).get(key)
@@ -72,7 +78,7 @@ class AnswerCache:
                 "SELECT key, model, text, reasoning, provider, finish_reason FROM answers "
                 f"WHERE key IN ({marks})"
             )
-            with self._lock:
+            with self._lock, guarded(self.path):
                 rows = self._conn.execute(sql, part).fetchall()
             found.update({r[0]: CachedAnswer(*r[1:]) for r in rows})
         return found
@@ -86,7 +92,7 @@ class AnswerCache:
         ]
         if not values:
             return
-        with self._lock, self._conn as conn:
+        with self._lock, guarded(self.path), self._conn as conn:
             conn.execute("BEGIN IMMEDIATE")
             conn.executemany("INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?, ?)", values)
 

@@ -68,6 +68,13 @@ def m002_answers(conn: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m003_answers_by_service(conn: sqlite3.Connection) -> None:
+    """Keys now name the service that answered; older ones did not, so an offline emulator's
+    answer could be served to a real key. Drop them: a cache may always be emptied."""
+    conn.execute("DELETE FROM answers")
+
+
 def schema_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 

@@ -28,7 +28,12 @@ class AnswerDraft:
         self._reasoning_span = (0.0, 0.0)  # clock at the first and the last reasoning delta
 
     def add(self, event: Event) -> None:
+        """Add `event` to the answer and note its timing."""
         self.builder.add(event)
+        self.note(event)
+
+    def note(self, event: Event) -> None:
+        """Note the timing of an event a stream already added to `builder`."""
         if not isinstance(event, (ReasoningDelta, ContentDelta)) or not event.text:
             return
         now = self._clock()
@@ -51,6 +56,14 @@ class AnswerDraft:
     def reasoning_tokens(self) -> int:
         """Streamed: one a delta, as routing.run sends them; a whole answer: our estimate."""
         return self._reasoning_deltas if self.streamed else estimate_tokens(self.reasoning)
+
+    @property
+    def answer_tokens(self) -> int:
+        """Tokens the answer is assumed to cost, when the service did not say: one a delta in a
+        stream (routing.run sends them so), else our estimate of its text and reasoning."""
+        if self.streamed:
+            return self.deltas
+        return estimate_tokens(self.text) + estimate_tokens(self.reasoning)
 
     @property
     def reasoning_seconds(self) -> float | None:

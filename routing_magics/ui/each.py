@@ -12,8 +12,8 @@ from IPython.display import display
 
 from ..api import errors
 from ..display.progress import TqdmProgress, summary_bundles
-from ..run.batch import BatchOptions, BatchResult, run_batch
-from ..run.columns import answers, check_into, write_into
+from ..run.batch import DEFAULT_CONCURRENCY, BatchOptions, BatchResult, run_batch
+from ..run.batch.columns import answers, check_into, write_into
 from .formats import is_rich
 
 if TYPE_CHECKING:
@@ -22,8 +22,6 @@ if TYPE_CHECKING:
     from ..display.protocols import DisplayMode
     from ..run import RunOptions
     from ..session import Session
-
-DEFAULT_CONCURRENCY = 8
 
 
 @dataclass(frozen=True)
@@ -45,8 +43,6 @@ class EachArgs:
             raise UsageError(f"{flag} does not combine with --each; use {{col}} names per row")
         if args.format == "code":
             raise UsageError("--format code needs one answer; with --each use text or json")
-        if args.limit is not None and args.limit < 0:
-            raise UsageError(f"--limit {args.limit}: give 0 or more rows")
         if args.into is not None and not args.into.strip():
             raise UsageError("--into needs a column name, e.g. --into sentiment")
         concurrency = DEFAULT_CONCURRENCY if args.concurrency is None else args.concurrency
@@ -81,6 +77,8 @@ def run_each(
         raise UsageError(str(exc)) from None
     _bind(shell, frame, result, each)
     _show(result, rich)
+    if result.unrecorded:
+        print(result.unrecorded)
     if result.stopped:
         raise UsageError(_stopped_line(result))
 

@@ -156,6 +156,7 @@ class RouteMagics(Magics):
     @argument("--max-steps", type=int, help="Most requests of a tool loop (default 5).")
     @argument("--confirm", action="store_true", help="Ask before each tool call runs.")
     @argument("--cells", type=int, default=0, help="Add the last N cells and their outputs.")
+    @argument("--dry-run", action="store_true", help="Show what would be sent; send nothing.")
     @no_var_expand  # {name} is ours to fill, once, with dataframes fitted (prompt.interpolate)
     @line_cell_magic
     def route(self, line: str, cell: str | None = None) -> None:
@@ -189,11 +190,22 @@ class RouteMagics(Magics):
         if args.cells < 0:
             raise UsageError(f"--cells {args.cells}: give a number of cells, e.g. --cells 3")
         if args.each is not None:
-            if args.tools or args.cells:
-                raise UsageError("--each sends one request per row: drop --tools and --cells")
+            if args.tools or args.cells or args.dry_run:
+                raise UsageError("--each sends one request per row: drop --tools, --cells and "
+                                 "--dry-run")  # fmt: skip
             return self._each(cell, options, args)
+        if args.dry_run:
+            return self._dry_run(cell, replace(options, notebook=self.cells.context(args.cells)),
+                                 out)  # fmt: skip
         tools = tool_settings(args, self.session)
         return self._ask(cell, options, out=out, fmt=fmt, tools=tools, cells=args.cells)
+
+    def _dry_run(self, template: str, options: RunOptions, out: str | None) -> None:
+        from .dryrun import show_dry_run
+
+        assert self.shell is not None  # magics only run inside a shell
+        mode = cast(DisplayMode, self.display_mode)
+        self._call(show_dry_run, self.session, self.shell, template, options, mode=mode, out=out)
 
     def _each(self, template: str, options: RunOptions, args: argparse.Namespace) -> None:
         from .each import EachArgs, run_each

@@ -12,13 +12,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..display.progress import NoProgress, Progress, TqdmProgress
-from .batch import BatchOptions, run_batch
+from ...display.progress import NoProgress, Progress, TqdmProgress
+from ..options import RunOptions
 from .columns import answers
-from .options import RunOptions
+from .flow import run_batch
+from .outcomes import DEFAULT_CONCURRENCY, BatchOptions
 
 if TYPE_CHECKING:
-    from ..session import Session
+    from ...session import Session
 
 
 def each(
@@ -29,7 +30,7 @@ def each(
     system: str | None = None,
     temperature: float | None = None,
     max_tokens: int | None = None,
-    concurrency: int = 8,
+    concurrency: int = DEFAULT_CONCURRENCY,
     format: str = "markdown",
     cache: bool = True,
     limit: int | None = None,
@@ -55,6 +56,8 @@ def each(
     finally:
         if own:
             session.close()
+    if result.unrecorded:
+        print(result.unrecorded, file=sys.stderr)
     return answers(result, "answer", format)
 
 
@@ -76,7 +79,7 @@ def _session() -> Session:
     found = getattr(magics, "session", None)
     if found is not None:
         return found
-    from ..config import settings_from_env
-    from ..session import Session
+    from ...config import settings_from_env
+    from ...session import Session
 
     return Session(settings_from_env(), notebook=f"script:{Path(sys.argv[0] or 'python').name}")

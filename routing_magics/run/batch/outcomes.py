@@ -1,12 +1,18 @@
-"""A batch's options, and how it and each of its rows ended."""
+"""A batch's options and their one check, and how it and each of its rows ended."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
 
-from ..display.progress import BatchSummary, FailedRow
-from ..prompt.rows import FrameRows
+from ...api.errors import ConfigurationError
+from ...display.progress import BatchSummary, FailedRow
+from ...prompt.rows import FrameRows
+
+#: Requests in flight when the cell does not say (`--concurrency`, `each(concurrency=)`).
+DEFAULT_CONCURRENCY = 8
+#: Most requests in flight: routing.run's concurrent stream limit (facts §3b).
+MAX_CONCURRENCY = 50
 
 RowStatus = Literal["ok", "cached", "failed", "stopped", "not sent"]
 
@@ -17,15 +23,26 @@ class RowOutcome:
     text: str | None = None
     code: str = ""
     message: str = ""
+    value: object = None  # the parsed answer, under --format json
 
 
 @dataclass(frozen=True)
 class BatchOptions:
-    concurrency: int = 8
+    concurrency: int = DEFAULT_CONCURRENCY
     limit: int | None = None  # send at most this many rows now (the rest: "not sent")
     cache: bool = True
-    fmt: str = "markdown"  # part of the cache key; "json" answers are parsed by run.columns
+    fmt: str = "markdown"  # part of the cache key; "json" answers are parsed as they arrive
     requests_per_minute: int | None = None  # overrides the plan's limit
+
+    def check(self) -> None:
+        """Fail before any request on options no batch can run with (every shell's one check)."""
+        if not 1 <= self.concurrency <= MAX_CONCURRENCY:
+            raise ConfigurationError(
+                f"--concurrency {self.concurrency}: give 1 to {MAX_CONCURRENCY} "
+                f"(routing.run allows {MAX_CONCURRENCY} streams at once)"
+            )
+        if self.limit is not None and self.limit < 0:
+            raise ConfigurationError(f"--limit {self.limit}: give 0 or more rows")
 
 
 @dataclass
@@ -40,6 +57,7 @@ class BatchResult:
     stopped: str | None = None
     requests: int = 0
     rate_limited: int = 0
+    unrecorded: str | None = None  # the line that says the ledger or cache failed, if it did
 
     def count(self, status: RowStatus) -> int:
         return sum(1 for o in self.outcomes if o.status == status)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..api.errors import ConfigurationError
-from ..display.render import code_blocks
+from ...api.errors import ConfigurationError
+from ...display.render import code_blocks
 from .outcomes import BatchResult
 
 #: What `--into` did, for the cell to say: (the bound value, a note for the user or None).
@@ -34,28 +34,23 @@ def check_into(frame_name: str, frame: object, into: str | None, out: str | None
         )
 
 
-def parse_json(result: BatchResult) -> list[object]:
-    """Each answer parsed as JSON; an answer that does not parse fails its row (NOT_JSON)."""
-    values: list[object] = []
-    for outcome in result.outcomes:
-        if outcome.text is None:
-            values.append(None)
-            continue
-        blocks = code_blocks(outcome.text)
-        try:
-            values.append(json.loads(blocks[0] if blocks else outcome.text))
-        except ValueError as exc:
-            outcome.status, outcome.code = "failed", "NOT_JSON"
-            outcome.message = f"the answer is not valid JSON ({exc})"
-            values.append(None)
-    return values
+def parse_json(text: str) -> tuple[object, str | None]:
+    """An answer parsed as JSON (its first fenced block, if any): (value, None), or (None, why
+    not). Nesting too deep for Python counts as not JSON, as it would for any reader."""
+    blocks = code_blocks(text)
+    try:
+        return json.loads(blocks[0] if blocks else text), None
+    except (ValueError, RecursionError) as exc:
+        why = "it nests too deeply" if isinstance(exc, RecursionError) else str(exc)
+        return None, f"the answer is not valid JSON ({why})"
 
 
 def answers(result: BatchResult, name: str, fmt: str = "markdown") -> object:
     """The answers as a Series (or, for JSON objects, a DataFrame) aligned to the frame."""
-    values: list[object] = (
-        parse_json(result) if fmt == "json" else [o.text for o in result.outcomes]
-    )
+    if fmt == "json":
+        values = [o.value if o.status in ("ok", "cached") else None for o in result.outcomes]
+    else:
+        values = [o.text if o.status in ("ok", "cached") else None for o in result.outcomes]
     library, _ = _kind(result.rows.frame)
     objects = [v for v in values if v is not None]
     if objects and all(isinstance(v, dict) for v in objects):
@@ -101,6 +96,6 @@ def _table(result: BatchResult, values: list[object], library: str) -> object:
 
 
 def _kind(obj: object) -> tuple[str, str]:
-    from ..prompt.frames import frame_kind
+    from ...prompt.frames import frame_kind
 
     return frame_kind(obj) or ("", "")

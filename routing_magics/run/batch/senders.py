@@ -1,4 +1,5 @@
-"""A batch's senders: worker threads that take rows, wait for the pacer, and stream each answer.
+"""A batch's senders: worker threads that take rows, wait for the pacer, and send each through
+an `Exchange`, as a single cell does.
 
 The main thread owns everything the user sees and everything written (outcomes, ledger, cache):
 workers only send and hand back a `Sent`. Stopping closes every stream in flight and shuts the
@@ -11,55 +12,53 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from ..api import errors
-from ..api.models import Completion
+from ...api import errors
+from ...api.models import ChatRequest, Completion
+from ..exchange import Exchange
 
 if TYPE_CHECKING:
-    from ..api.client import RoutingClient
-    from ..api.stream import ChatStream
+    from ...api.client import RoutingClient
+    from ...api.stream import ChatStream
     from .pacing import Pacer
 
 
 @dataclass
 class RowJob:
-    """One row to send: its position in the frame, cache key and messages."""
+    """One row to send: its position in the frame, its request and its cache key."""
 
     position: int
     key: str
-    messages: list[dict[str, str]]
+    request: ChatRequest
     attempts: int = 0
 
 
 @dataclass(frozen=True)
 class Sent:
-    """What one request gave: the answer so far, the error if any, and how long it took."""
+    """One request's exchange, the answer it gave (so far), and how long it took."""
 
     job: RowJob
+    exchange: Exchange
     completion: Completion
-    error: errors.RoutingError | None
     seconds: float
+
+    @property
+    def error(self) -> errors.RoutingError | None:
+        return self.exchange.failure
 
 
 class Senders:
     """`concurrency` threads sending jobs from `put()`; results arrive on `.results`."""
 
-    def __init__(
-        self,
-        client: RoutingClient,
-        model: str,
-        args: dict[str, Any],
-        pacer: Pacer,
-        concurrency: int,
-    ) -> None:
-        self._client, self._model, self._args, self._pacer = client, model, args, pacer
+    def __init__(self, client: RoutingClient, pacer: Pacer, concurrency: int) -> None:
+        self._client, self._pacer = client, pacer
         self.stop = threading.Event()
         self.results: queue.Queue[Sent] = queue.Queue()
         self._jobs: queue.Queue[RowJob | None] = queue.Queue()
         self._lock = threading.Lock()
         self._halted = False
-        self._in_flight: dict[int, tuple[ChatStream, RowJob]] = {}
+        self._in_flight: dict[int, tuple[ChatStream | None, RowJob]] = {}
         self._threads = [
             threading.Thread(target=self._work, name=f"routing-magics-batch-{i}", daemon=True)
             for i in range(concurrency)
@@ -77,6 +76,9 @@ class Senders:
         with self._lock:
             return [job for _, job in self._in_flight.values()]
 
+    def alive(self) -> bool:
+        return any(thread.is_alive() for thread in self._threads)
+
     def halt(self, wait: float) -> None:
         """Stop sending: close streams in flight, wake every worker, wait up to `wait` s.
 
@@ -86,7 +88,7 @@ class Senders:
         self._halted = True
         self.stop.set()
         with self._lock:
-            streams = [stream for stream, _ in self._in_flight.values()]
+            streams = [stream for stream, _ in self._in_flight.values() if stream is not None]
         for stream in streams:
             stream.close()
         self._client.interrupt()
@@ -111,18 +113,15 @@ class Senders:
 
     def _send(self, job: RowJob) -> Sent:
         started = time.monotonic()
-        stream = self._client.stream(self._model, job.messages, **self._args)
+        exchange = Exchange(job.request)
+        with self._lock:
+            self._in_flight[job.position] = (None, job)
+        done = exchange.send(self._client, on_stream=lambda stream: self._opened(job, stream))
+        return Sent(job, exchange, done, time.monotonic() - started)
+
+    def _opened(self, job: RowJob, stream: ChatStream) -> None:
+        """Hold the row's stream, so a stop can close it; closed at once if the stop came first."""
         with self._lock:
             self._in_flight[job.position] = (stream, job)
-        error: errors.RoutingError | None = None
-        try:
-            if self.stop.is_set():
-                stream.close()
-            with stream:
-                for _ in stream:
-                    pass
-        except errors.RoutingError as exc:
-            error = exc
-        except Exception as exc:  # a bug of ours must not kill the worker and hang the batch
-            error = errors.RoutingError(f"internal error: {type(exc).__name__}: {exc}")
-        return Sent(job, stream.completion(), error, time.monotonic() - started)
+        if self.stop.is_set():
+            stream.close()

@@ -1,5 +1,6 @@
-"""The main thread's side of a batch (run/batch.py): hand rows to the senders, take results as
-they come, retry what is worth it, stop on the daily cap, 401/403, Stop or Ctrl-C."""
+"""The main thread's side of a batch (run/batch/flow.py): hand rows to the senders, take results
+as they come (parsed, recorded, cached), retry what is worth it, stop on the daily cap, 401/403,
+Stop or Ctrl-C."""
 
 from __future__ import annotations
 
@@ -7,17 +8,16 @@ import queue
 import threading
 from typing import TYPE_CHECKING
 
-from ..api import errors
-from ..api.models import Completion
-from .options import RunOptions
+from ...api import errors
+from ..exchange import Exchange
+from .columns import parse_json
 from .outcomes import BatchOptions, BatchResult, RowOutcome
-from .rowsend import RowJob, Senders, Sent
-from .single import request_args
+from .senders import RowJob, Senders, Sent
 
 if TYPE_CHECKING:
-    from ..display.progress import Progress
-    from ..session import Session
-    from .batch_record import BatchRecorder
+    from ...display.progress import Progress
+    from ...session import Session
+    from ..record import Recorder
     from .pacing import Pacer
 
 #: Sends of one row refused by a per-minute 429 before it counts as failed.
@@ -34,30 +34,21 @@ class BatchLoop:
     """The main thread's side of a batch: hand out rows, take results, retry, stop."""
 
     def __init__(
-        self,
-        session: Session,
-        model: str,
-        options: RunOptions,
-        batch: BatchOptions,
-        pacer: Pacer,
-        result: BatchResult,
-        recorder: BatchRecorder,
-        progress: Progress,
-    ) -> None:
-        self._session, self._model, self._pacer = session, model, pacer
-        self._options, self._batch = options, batch
+        self, session: Session, batch: BatchOptions, pacer: Pacer, result: BatchResult,
+        recorder: Recorder, progress: Progress,
+    ) -> None:  # fmt: skip
+        self._session, self._batch, self._pacer = session, batch, pacer
         self._result, self._recorder, self._progress = result, recorder, progress
         self._open = 0  # rows sent (or queued) without a final outcome yet
-        self._failed = 0
-        self._done = result.count("cached")
+        self._failed = result.count("failed")
+        self._done = result.count("cached") + self._failed
 
     def go(self, jobs: list[RowJob], stop: threading.Event | None) -> None:
         if not jobs:
             return
         concurrency = min(self._batch.concurrency, len(jobs))
         client = self._session.pooled_client(concurrency)
-        senders = Senders(client, self._model, request_args(self._options), self._pacer,
-                          concurrency)  # fmt: skip
+        senders = Senders(client, self._pacer, concurrency)
         for job in jobs:
             senders.put(job)
         self._open = len(jobs)
@@ -67,7 +58,7 @@ class BatchLoop:
         except KeyboardInterrupt:
             self._halt(senders, "stopped by the user (interrupt)")
         finally:
-            if senders.stop.is_set():  # a daily cap or 401/403 set it: close what is in flight
+            if senders.stop.is_set() or self._open > 0:  # stopped, or a bug of ours: end all
                 senders.halt(STOP_WAIT)
             else:
                 senders.finish(STOP_WAIT)
@@ -101,31 +92,43 @@ class BatchLoop:
         for job in senders.in_flight():  # a worker still winding down: its row is stopped
             if self._result.outcomes[job.position].status != "not sent":
                 continue
-            stopped = errors.Stopped("stopped by the user")
-            self._take(Sent(job, Completion(model=self._model), stopped, 0.0), senders, retry=False)
+            exchange = Exchange(job.request)
+            exchange.failure = errors.Stopped("stopped by the user")
+            self._take(Sent(job, exchange, exchange.completion(), 0.0), senders, retry=False)
 
     def _take(self, sent: Sent, senders: Senders, *, retry: bool = True) -> None:
         """One request's result → the row's outcome, a ledger row, maybe a retry or a stop."""
-        error, job = sent.error, sent.job
+        error, job, done = sent.error, sent.job, sent.completion
+        if done.latency_ms is None:
+            done.latency_ms = int(sent.seconds * 1000)
         self._result.requests += 1
-        self._result.tokens += self._recorder.request(sent).total_tokens
+        self._result.tokens += done.usage.total_tokens
         if error is None:
-            self._settle(job, RowOutcome("ok", sent.completion.text))
-            self._recorder.answered(job.key, sent.completion)
-        elif retry and self._retry(sent, senders):
-            return
-        elif isinstance(error, _STOPS_BATCH) or error.status in (401, 403):
+            outcome = self._answered(done.text)
+            keep = job.key if self._batch.cache and outcome.status == "ok" else None
+            self._recorder.exchange(sent.exchange, done, cache_as=keep)
+            return self._settle(job, outcome)
+        self._recorder.exchange(sent.exchange, done)
+        if retry and self._retry(sent, senders):
+            return None
+        if isinstance(error, _STOPS_BATCH) or error.status in (401, 403):
             self._result.stopped = f"{error}"
-            self._settle(job, RowOutcome("not sent", None, error.code, _one_line(error)))
             senders.stop.set()
-        elif isinstance(error, errors.Stopped) or (
+            return self._settle(job, RowOutcome("not sent", None, error.code, _one_line(error)))
+        if isinstance(error, errors.Stopped) or (
             senders.stop.is_set() and isinstance(error, errors.TransportError)
         ):  # closed by our stop: the socket's shutdown can look like a broken connection
-            self._settle(job, RowOutcome("stopped", None, "STOPPED", "stopped"))
-        else:
-            self._failed += 1
-            self._settle(job, RowOutcome("failed", None, error.code, _one_line(error)))
-        self._recorder.maybe_flush()
+            return self._settle(job, RowOutcome("stopped", None, "STOPPED", "stopped"))
+        return self._settle(job, RowOutcome("failed", None, error.code, _one_line(error)))
+
+    def _answered(self, text: str) -> RowOutcome:
+        """An answer's outcome; under --format json, parsed now (a bad one fails its row)."""
+        if self._batch.fmt != "json":
+            return RowOutcome("ok", text)
+        value, problem = parse_json(text)
+        if problem is not None:
+            return RowOutcome("failed", text, "NOT_JSON", problem)
+        return RowOutcome("ok", text, value=value)
 
     def _retry(self, sent: Sent, senders: Senders) -> bool:
         """Send the row again when the error is worth it; True if it was queued."""
@@ -149,6 +152,7 @@ class BatchLoop:
         self._result.outcomes[job.position] = outcome
         self._open -= 1
         self._done += 1
+        self._failed += outcome.status == "failed"
         self._progress.update(self._done, self._failed, self._result.tokens)
 
 

@@ -14,6 +14,8 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 
+from ...api.policy import capped_retry_after
+
 #: routing.run's documented per-minute limit, used when GET /v1/user/requests does not answer.
 DEFAULT_PER_MINUTE = 100
 #: Fraction of the limit the spacing aims at: room for the network's jitter.
@@ -65,11 +67,13 @@ class Pacer:
         return not stop.is_set()
 
     def slow_down(self, retry_after: float | None) -> None:
-        """A 429 (not the daily cap): space sends further apart, and none before Retry-After."""
+        """A 429 (not the daily cap): space sends further apart, and none before Retry-After
+        (capped as for any request: a server asking for days must not hold the batch)."""
         with self._lock:
             self.slowdowns += 1
             self.interval = min(self.interval * SLOWDOWN, SLOWEST_INTERVAL)
-            resume = self._clock() + (retry_after if retry_after is not None else self.interval)
+            wait = self.interval if retry_after is None else capped_retry_after(retry_after)
+            resume = self._clock() + wait
             self._next = max(self._next, resume)
 
 

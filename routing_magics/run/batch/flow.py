@@ -1,0 +1,168 @@
+"""One prompt per row of a frame (`%%route --each`, `routing_magics.each`): paced, resumable.
+
+The flow, top to bottom: check the options, the model and the row template (before any
+request); build every row's request (a row whose values cannot make one fails alone); take the
+rows the answers cache already holds; read the plan's limits (GET /v1/user/requests) and refuse
+a batch larger than what is left today unless `limit` says how many to send; then send the rest
+through a pooled client at `concurrency`, paced under the per-minute limit, each row an
+`Exchange` as a single cell is. Rows finish in any order; results stay aligned to the frame.
+
+A 429 that is not the daily cap slows the pace and sends the row again after Retry-After
+(capped as for any request). The daily cap, 401 and 403 stop the batch: answered rows are kept,
+the rest are "not sent". So do Ctrl-C and the panel's Stop (`stop`): streams in flight are
+closed within half a second. The ledger or the cache failing costs no answer: one line says so.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from ...api import errors
+from ...api.models import ChatRequest
+from ...display.progress import Progress
+from ...prompt.prepare import prepare_prompt
+from ...prompt.rows import FrameRows, check_row_template, frame_rows, row_namespace
+from ..exchange import Exchange, check_sendable
+from ..options import RunOptions
+from ..record import Recorder, cache_key
+from ..single import request_args
+from .columns import parse_json
+from .loop import BatchLoop
+from .outcomes import BatchOptions, BatchResult, RowOutcome
+from .pacing import Pacer, plan_limits, remaining_today
+from .senders import RowJob
+
+if TYPE_CHECKING:
+    from ...session import Session
+
+
+def run_batch(
+    session: Session,
+    frame_name: str,
+    frame: object,
+    template: str,
+    options: RunOptions,
+    batch: BatchOptions,
+    namespace: Mapping[str, object],
+    progress: Progress,
+    stop: threading.Event | None = None,
+) -> BatchResult:
+    """Answer `template` once per row of `frame`; configuration errors raise before any request."""
+    batch.check()
+    model = session.check_model(options.model)
+    rows = frame_rows(frame_name, frame)
+    check_row_template(template, rows, frame_name, namespace)
+    started = time.monotonic()
+    result = BatchResult(rows, [RowOutcome() for _ in rows.labels], model)
+    jobs = _jobs(session, rows, template, options, namespace, model, batch.fmt, result)
+    recorder = Recorder(session, buffered=True)
+    try:
+        to_send = _take_cached(recorder, jobs, result, batch.fmt) if batch.cache else jobs
+        account = _account(session)
+        to_send = _fit_today(to_send, account, batch.limit, frame_name)
+        _send(session, batch, account, to_send, result, recorder, progress, stop)
+    finally:
+        recorder.flush()
+        result.unrecorded = recorder.trouble
+        result.seconds = time.monotonic() - started
+    return result
+
+
+def _send(
+    session: Session, batch: BatchOptions, account: Mapping[str, object] | None,
+    jobs: list[RowJob], result: BatchResult, recorder: Recorder, progress: Progress,
+    stop: threading.Event | None,
+) -> None:  # fmt: skip
+    """Send `jobs` paced under the plan's per-minute limit, with the progress bar moving."""
+    per_minute, used = plan_limits(account, batch.requests_per_minute)
+    done = result.count("cached") + result.count("failed")
+    progress.start(done + len(jobs), done)
+    try:
+        pacer = Pacer(per_minute, used_this_minute=used)
+        BatchLoop(session, batch, pacer, result, recorder, progress).go(jobs, stop)
+    finally:
+        progress.close()
+
+
+def _jobs(
+    session: Session,
+    rows: FrameRows,
+    template: str,
+    options: RunOptions,
+    namespace: Mapping[str, object],
+    model: str,
+    fmt: str,
+    result: BatchResult,
+) -> list[RowJob]:
+    """Every row's request and cache key (nothing is sent); a row that cannot make one fails."""
+    context = session.catalog.context_of(model)
+    params = request_args(options)
+    jobs = []
+    for position, (label, fields) in enumerate(zip(rows.labels, rows.fields(), strict=True)):
+        try:
+            prepared = prepare_prompt(
+                template, row_namespace(fields, label, namespace), df_name=None,
+                rows=options.rows, context_tokens=context, max_tokens=options.max_tokens,
+                system=options.system,
+            )  # fmt: skip
+            check_sendable(prepared.messages)
+        except errors.RoutingError as exc:
+            message = " ".join(str(exc).split())
+            result.outcomes[position] = RowOutcome("failed", None, exc.code or "BAD_ROW", message)
+            continue
+        request = ChatRequest(model, prepared.messages, params)
+        jobs.append(RowJob(position, cache_key(session, request, fmt), request))
+    return jobs
+
+
+def _take_cached(
+    recorder: Recorder, jobs: list[RowJob], result: BatchResult, fmt: str
+) -> list[RowJob]:
+    """Fill the rows the cache answers; the others are still to send."""
+    found = recorder.cached_answers([job.key for job in jobs])
+    rest = []
+    for job in jobs:
+        hit = found.get(job.key)
+        value, problem = parse_json(hit.text) if hit is not None and fmt == "json" else (None, None)
+        if hit is None or problem is not None:
+            rest.append(job)
+            continue
+        result.outcomes[job.position] = RowOutcome("cached", hit.text, value=value)
+        exchange = Exchange(job.request)
+        recorder.exchange(exchange, exchange.replay(hit))
+    return rest
+
+
+def _account(session: Session) -> dict[str, object] | None:
+    """GET /v1/user/requests, or None when the service does not answer it."""
+    try:
+        return session.client.user_requests()
+    except errors.RoutingError:
+        return None
+
+
+def _fit_today(
+    jobs: list[RowJob], account: dict[str, object] | None, limit: int | None, frame_name: str
+) -> list[RowJob]:
+    """The rows to send now: all, or `limit`; more than the day has left is refused."""
+    if limit is not None:
+        return jobs[:limit]
+    left = remaining_today(account)
+    if left == 0 and jobs:
+        raise errors.ConfigurationError(
+            f"{frame_name} has {len(jobs):,} rows to send but the plan has no requests left today",
+            hint="wait for tomorrow's allowance (`%route usage` shows the account's counts)",
+            code="DAILY_REQUEST_LIMIT_EXCEEDED",
+        )
+    if left is not None and len(jobs) > left:
+        raise errors.ConfigurationError(
+            f"{frame_name} has {len(jobs):,} rows to send but the plan has {left:,} requests "
+            f"left today",
+            hint=f"add --limit {left} to send the first {left:,} now (rerunning later sends "
+            "the rest), or wait for tomorrow's allowance",
+            code="DAILY_REQUEST_LIMIT_EXCEEDED",
+        )
+    return jobs

@@ -1,0 +1,177 @@
+"""The loop every cell runs: request → answer → (the calls it asks for → their results →) again.
+
+A plain cell is this loop with no tools: one step. Each step is an `Exchange`, streamed into
+the cell's one view and recorded as its own ledger row. The loop ends when the model answers
+without asking for calls, when a request fails or is stopped, or after `max_steps` requests
+(the calls the last one asked for are then not run, and the notice says so). The view gets one
+footer, with the usage of every step summed.
+
+routing.run pins a conversation holding tool messages to one upstream with no server-side
+retries; our client's own bounded retries still apply, and an error says which step failed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from ..api import errors
+from ..api.models import ChatRequest, Completion, ToolCall, Usage
+from ..display.outcome import footer_info, notice_for, provenance
+from .exchange import Exchange, OnStream
+from .record import Recorder
+from .spend import footer_extras, start_lookups
+from .toolbox import Confirm, Toolbox, ToolCallRecord, assistant_message, tool_message
+
+if TYPE_CHECKING:
+    from ..display.protocols import View
+    from ..ledger import CachedAnswer
+    from ..session import Session
+
+DEFAULT_MAX_STEPS = 5
+
+
+@dataclass
+class ToolRun(Completion):
+    """A tool loop's result: the answer, `.tool_calls` (ToolCallRecord, in order), `.steps`."""
+
+    steps: int = 0
+
+
+@dataclass(frozen=True)
+class ToolUse:
+    """The functions a model may call in one cell, and how far it may go."""
+
+    toolbox: Toolbox
+    max_steps: int = DEFAULT_MAX_STEPS
+    confirm: Confirm | None = None
+
+
+@dataclass
+class Conversation:
+    """One cell's exchanges with the model, drawn on one view and written by one recorder."""
+
+    session: Session
+    request: ChatRequest  # the first step's; later steps add the calls and their results
+    view: View
+    tools: ToolUse | None = None
+    on_stream: OnStream | None = None
+    max_tokens: int | None = None
+    steps: list[Completion] = field(default_factory=list)
+    records: list[ToolCallRecord] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.recorder = Recorder(self.session)
+        self.messages: list[dict[str, Any]] = list(self.request.messages)
+
+    def run(self, *, cached: CachedAnswer | None = None, cache_as: str | None = None) -> Completion:
+        """Every step, then the footer; raises the failure (after the footer) if there was one.
+
+        `cached`: the answer the cache holds for this request (no request is sent);
+        `cache_as`: the key to keep a finished one-step answer under."""
+        start_lookups(self.session)
+        if cached is not None:
+            exchange = Exchange(self.request)
+            self._take(exchange, exchange.replay(cached, self.view), None)
+            failure, notice = None, None
+        else:
+            failure, notice = self._drive(cache_as)
+        done = self._result()
+        self._finish(done, failure, notice, "cached" if cached else errors.outcome_of(failure))
+        if failure is not None:
+            raise failure
+        return done
+
+    def _drive(self, cache_as: str | None) -> tuple[errors.RoutingError | None, str | None]:
+        """Steps until an answer, a failure or the bound; (the failure, a notice for the bound)."""
+        try:
+            while True:
+                done, failure = self._step(cache_as if self.tools is None else None)
+                if failure is not None or not done.tool_calls or self.tools is None:
+                    return failure, None
+                if len(self.steps) >= self.tools.max_steps:
+                    return None, _bound_notice(self.tools.max_steps, done.tool_calls)
+                self._run_calls(done, self.tools)
+        except KeyboardInterrupt:  # inside a tool, or while --confirm asked
+            return errors.Stopped("stopped by the user while a tool ran"), None
+        except errors.RoutingError as exc:  # --confirm with no input box
+            return exc, None
+
+    def _step(self, cache_as: str | None) -> tuple[Completion, errors.RoutingError | None]:
+        """One request, streamed into the view and recorded whatever happens."""
+        request = replace(self.request, messages=list(self.messages))
+        if self.tools is not None:
+            offered = {**request.params, "tools": self.tools.toolbox.schemas}
+            request = replace(request, params=offered)
+        exchange = Exchange(request)
+        self.session.note_request()
+        done = exchange.send(self.session.client, self.view, self.on_stream)
+        self._take(exchange, done, cache_as)
+        failure = exchange.failure
+        if failure is not None and self.tools is not None:
+            failure.message = f"step {len(self.steps)} of the tool loop: {failure.message}"
+        return done, failure
+
+    def _take(self, exchange: Exchange, done: Completion, cache_as: str | None) -> None:
+        self.steps.append(done)
+        self.recorder.exchange(exchange, done, cache_as=cache_as)
+
+    def _run_calls(self, done: Completion, tools: ToolUse) -> None:
+        """Run the calls of the last step in order; their results join the conversation."""
+        step = len(self.steps)
+        calls = [
+            ToolCall(c.id or f"call_{step}_{i}", c.name, c.arguments)
+            for i, c in enumerate(done.tool_calls)
+        ]
+        self.messages.append(assistant_message(done.text, calls))
+        for call in calls:
+            record = tools.toolbox.run(call, step=step, index=len(self.records), view=self.view,
+                                       confirm=tools.confirm)  # fmt: skip
+            self.records.append(record)
+            self.messages.append(tool_message(record))
+
+    def _result(self) -> Completion:
+        """One step as it is; several added up: texts joined, usage and latency summed."""
+        if self.tools is None:
+            return self.steps[-1]
+        steps, last = self.steps, self.steps[-1]
+        usage = Usage(
+            sum(s.usage.prompt_tokens for s in steps),
+            sum(s.usage.completion_tokens for s in steps),
+            sum(s.usage.total_tokens for s in steps),
+            estimated=any(s.usage.estimated for s in steps),
+        )
+        return ToolRun(
+            text="\n\n".join(s.text for s in steps if s.text.strip()),
+            reasoning="\n\n".join(s.reasoning for s in steps if s.reasoning.strip()),
+            model=last.model, provider=last.provider, finish_reason=last.finish_reason,
+            usage=usage, latency_ms=sum(s.latency_ms or 0 for s in steps),
+            endpoint=last.endpoint, tool_calls=list(self.records), request=last.request,
+            steps=len(steps),
+        )  # fmt: skip
+
+    def _finish(
+        self, done: Completion, failure: errors.RoutingError | None, notice: str | None,
+        outcome: str,
+    ) -> None:  # fmt: skip
+        """The footer and notice under the answer (always, even when the ledger failed)."""
+        total = self.recorder.notebook_total()
+        cost, warning = footer_extras(self.session, done)
+        footer = footer_info(done, outcome=outcome, notebook_total=total,
+                             offline=self.session.offline, cost=cost, warning=warning)  # fmt: skip
+        if self.tools is not None:
+            footer = replace(footer, steps=len(self.steps))
+        if failure is None:  # a failed answer gets none: each shell shows its error itself
+            primary = self.session.client.base_url
+            notice = notice or notice_for(done, max_tokens=self.max_tokens, primary=primary)
+        notice = " ".join(n for n in (notice, self.recorder.trouble) if n) or None
+        self.view.finish(footer, notice=notice, metadata=provenance(done))
+
+
+def _bound_notice(max_steps: int, calls: list[ToolCall]) -> str:
+    names = ", ".join(dict.fromkeys(c.name for c in calls))
+    steps = f"{max_steps} step" + ("" if max_steps == 1 else "s")
+    return (
+        f"Stopped after {steps} (--max-steps {max_steps}): the model still asked "
+        f"for {names}, which did not run. Raise --max-steps to let it go on."
+    )
