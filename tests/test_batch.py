@@ -162,7 +162,7 @@ def test_a_401_stops_the_batch(session: Session, emu: Emulator) -> None:
     emu.inject("AUTHENTICATION_ERROR", times=20)
     result = run(session, frame(6), concurrency=2)
     assert result.count("ok") == 0 and result.summary().not_sent == 6
-    assert result.stopped is not None and "%route key" in result.stopped
+    assert result.stopped is not None and "ROUTING_RUN_API_KEY" in result.stopped
     assert len(chats(emu)) <= 2
 
 

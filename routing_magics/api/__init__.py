@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         ConfigurationError,
         DailyLimitExceeded,
         InvalidModel,
+        MalformedKey,
         ModelNotAllowed,
         ProtocolError,
         ProviderError,
@@ -61,8 +62,9 @@ _HOMES = {
     ),
     "errors": (
         "APIError", "AuthenticationError", "ConfigurationError", "DailyLimitExceeded",
-        "InvalidModel", "ModelNotAllowed", "ProtocolError", "ProviderError", "ProviderTimeout",
-        "RateLimited", "RoutingError", "Stopped", "StreamError", "Timeout", "TransportError",
+        "InvalidModel", "MalformedKey", "ModelNotAllowed", "ProtocolError", "ProviderError",
+        "ProviderTimeout", "RateLimited", "RoutingError", "Stopped", "StreamError", "Timeout",
+        "TransportError",
     ),
 }  # fmt: skip
 _MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
@@ -81,6 +83,7 @@ __all__ = [
     "Event",
     "Finish",
     "InvalidModel",
+    "MalformedKey",
     "ModelNotAllowed",
     "Price",
     "PriceList",

@@ -173,8 +173,5 @@ def checked_key(key: str | None) -> str | None:
     """The key stripped; one that cannot be an HTTP header fails here, without echoing it."""
     key = (key or "").strip() or None
     if key is not None and not (key.isascii() and key.isprintable() and len(key.split()) == 1):
-        raise errors.ConfigurationError(
-            "the API key holds spaces, line breaks or non-ASCII characters",
-            hint="copy the rk_… key again, exactly, into ROUTING_RUN_API_KEY or `%route key`",
-        )
+        raise errors.MalformedKey("the API key holds spaces, line breaks or non-ASCII characters")
     return key

@@ -2,6 +2,7 @@
 
     RoutingError                      base; str() is one line: what happened, then what to do
      ├── ConfigurationError           bad setting or option, caught before any request
+     │    └── MalformedKey            MALFORMED_KEY: a key that cannot be sent as a header
      ├── APIError                     the service answered with an error status
      │    ├── InvalidModel            400 INVALID_MODEL
      │    ├── AuthenticationError     401 AUTHENTICATION_ERROR
@@ -18,19 +19,22 @@
 
 Every error carries `partial_text` (content streamed before it happened) and `code`
 (the server's X-Error-Code, or our own name). The API key never appears in a message.
+
+Hints advise a script (environment variables, RoutingClient's methods, the HTTP endpoints) and
+never name a magic: ui/advice.py gives a notebook user the magics' words for the same codes.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import ClassVar
 
 EXCERPT_CHARS = 200
 
 
 class RoutingError(Exception):
-    """Base of every routing_magics error."""
+    """Base of every routing_magics error. Without a `hint`, the one for its code applies."""
 
     default_hint: ClassVar[str] = ""
     default_code: ClassVar[str] = "ERROR"
@@ -47,20 +51,37 @@ class RoutingError(Exception):
     ) -> None:
         super().__init__(message)
         self.message = message
-        self.hint = self.default_hint if hint is None else hint
         self.code = code or self.default_code
+        #: No hint was given, so the code's general one applies: a shell may put its own words
+        #: for the code in its place (ui/advice.py). A raiser's own hint is always kept.
+        self.hint_is_generic = hint is None
+        self.hint = hint_for_code(self.code, type(self)) if hint is None else hint
         self.status = status
         self.partial_text = partial_text
         self.endpoint = endpoint
 
+    @classmethod
+    def generic_hint(cls) -> str:
+        """What to do about an error of this class when the raiser says nothing more."""
+        return cls.default_hint
+
     def __str__(self) -> str:
+        return self.describe()
+
+    def describe(self, hint: str | None = None) -> str:
+        """One line: what happened, the code, then `hint` (the error's own unless given)."""
+        hint = self.hint if hint is None else hint
         where = f" ({self.code})" if self.code and self.code != "ERROR" else ""
-        hint = f" — {self.hint}" if self.hint else ""
-        return f"{self.message}{where}{hint}"
+        return f"{self.message}{where}" + (f" — {hint}" if hint else "")
 
 
 class ConfigurationError(RoutingError):
     default_code = ""  # our own check, not the service's: no code to show
+
+
+class MalformedKey(ConfigurationError):
+    default_code = "MALFORMED_KEY"
+    default_hint = "copy the rk_… key again, exactly, into ROUTING_RUN_API_KEY"
 
 
 class APIError(RoutingError):
@@ -71,39 +92,38 @@ class APIError(RoutingError):
 
 class InvalidModel(APIError):
     default_code = "INVALID_MODEL"
-    default_hint = "run `%route models` to see the routes you can call"
+    default_hint = "RoutingClient.list_models() (GET /v1/models) lists the routes your key can call"
 
 
 class AuthenticationError(APIError):
     default_code = "AUTHENTICATION_ERROR"
-    default_hint = "set a valid rk_ key with `%route key` or ROUTING_RUN_API_KEY"
+    default_hint = "use a valid rk_ key: set ROUTING_RUN_API_KEY, or pass it to RoutingClient"
 
 
 class ModelNotAllowed(APIError):
     default_code = "MODEL_NOT_ALLOWED"
-    default_hint = "pick a route your plan includes (`%route models`) or upgrade your plan"
+    default_hint = (
+        "pick a route your plan includes (RoutingClient.list_models() lists them) "
+        "or upgrade your plan"
+    )
 
 
 class RateLimited(APIError):
     default_code = "RATE_LIMITED"
-    default_hint = "wait a minute and run the cell again"
+    default_hint = "wait a minute and retry"
 
 
 class DailyLimitExceeded(RateLimited):
     default_code = "DAILY_REQUEST_LIMIT_EXCEEDED"
-    default_hint = (
-        "the plan's daily cap is reached; `%route usage` shows what is left, or wait a day"
-    )
 
-    def __init__(self, message: str, *, hint: str | None = None, **kwargs: Any) -> None:
-        if hint is None:  # say when, in the user's local time
-            from .account import reset_phrase
+    @classmethod
+    def generic_hint(cls) -> str:
+        from .account import reset_phrase  # say when, in the user's local time
 
-            hint = (
-                f"the plan's daily cap is reached and resets {reset_phrase()}; "
-                "`%route usage` shows what is left"
-            )
-        super().__init__(message, hint=hint, **kwargs)
+        return (
+            f"the plan's daily cap is reached and resets {reset_phrase()}; "
+            "RoutingClient.user_requests() (GET /v1/user/requests) shows what is left"
+        )
 
 
 class ProviderError(APIError):
@@ -118,17 +138,17 @@ class ProviderTimeout(APIError):
 
 class StreamError(RoutingError):
     default_code = "STREAM_ERROR"
-    default_hint = "the partial answer is kept; run the cell again for a full one"
+    default_hint = "the partial answer is kept in the error's partial_text; retry for a full one"
 
 
 class TransportError(RoutingError):
     default_code = "CONNECTION_ERROR"
-    default_hint = "check your network or ROUTING_RUN_BASE_URL, then run the cell again"
+    default_hint = "check your network and the base URL (ROUTING_RUN_BASE_URL), then retry"
 
 
 class Timeout(TransportError):
     default_code = "TIMEOUT"
-    default_hint = "the service went quiet; run the cell again or raise the read timeout"
+    default_hint = "the service went quiet; retry, or allow a longer silence with Timeouts(read=…)"
 
 
 class ProtocolError(RoutingError):
@@ -140,8 +160,9 @@ class Stopped(RoutingError):
     default_code = "STOPPED"
     default_hint = "the partial answer is kept"
 
-    def __str__(self) -> str:
-        return f"{self.message} — {self.hint}" if self.hint else self.message
+    def describe(self, hint: str | None = None) -> str:
+        hint = self.hint if hint is None else hint
+        return f"{self.message} — {hint}" if hint else self.message
 
 
 ERROR_CLASSES: dict[str, type[APIError]] = {
@@ -160,6 +181,12 @@ STATUS_CLASSES: dict[int, type[APIError]] = {
     502: ProviderError,
     504: ProviderTimeout,
 }
+
+
+def hint_for_code(code: str, cls: type[RoutingError] = RoutingError) -> str:
+    """A script's advice for `code`: its error class's (a ConfigurationError with a service's
+    code gets that code's), else `cls`'s."""
+    return ERROR_CLASSES.get(code, cls).generic_hint()
 
 
 def error_class_for(status: int, code: str | None) -> type[APIError]:

@@ -16,6 +16,7 @@ from IPython.display import display
 from ..api import errors
 from ..config import public_url
 from ..display.tables import table
+from .advice import notebook_message
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
@@ -107,7 +108,7 @@ def key(session: Session, shell: InteractiveShell, rest: str) -> None:
     try:  # the client's own check, now rather than at the next cell
         checked_key(entered)
     except errors.ConfigurationError as exc:
-        raise UsageError(f"{exc}; nothing changed") from None
+        raise UsageError(f"{notebook_message(exc)}; nothing changed") from None
     session.configure(replace(session.settings, api_key=entered))
     settings = session.settings
     where = (

@@ -14,6 +14,7 @@ from ..api import errors
 from ..display.progress import TqdmProgress, summary_bundles
 from ..run.batch import DEFAULT_CONCURRENCY, BatchOptions, BatchResult, run_batch
 from ..run.batch.columns import answers, check_into, write_into
+from .advice import notebook_message
 from .formats import is_rich
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ def run_each(
             TqdmProgress(rich=rich, description=each.frame), stop,
         )  # fmt: skip
     except errors.RoutingError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(notebook_message(exc)) from None
     _bind(shell, frame, result, each)
     _show(result, rich)
     if result.unrecorded:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -20,6 +19,7 @@ from ..config import Settings, settings_from_env
 from ..display.protocols import DisplayMode, Format
 from ..run.options import RunOptions
 from ..session import Session
+from .advice import notebook_message
 from .cells import CellLog
 from .commands import SUBCOMMANDS, TAKES_ARGUMENTS
 from .options import OptionDefaults, cell_options
@@ -29,8 +29,6 @@ if TYPE_CHECKING:
     from .tooling import ToolSettings
 
 T = TypeVar("T")
-# Server text in an error must not drive a terminal (colours, cursor moves, a retitled window).
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 
 
 @magics_class
@@ -225,7 +223,7 @@ class RouteMagics(Magics):
         try:
             return interpolate(line, namespace, render_value=text_of)
         except errors.RoutingError as exc:
-            raise UsageError(str(exc)) from None
+            raise UsageError(notebook_message(exc)) from None
 
     def _cell_options(self, args: argparse.Namespace) -> tuple[RunOptions, str | None, Format]:
         defaults = OptionDefaults(self.rows, self.max_tokens, self.session.cache_cells)
@@ -264,7 +262,7 @@ class RouteMagics(Magics):
         try:
             return func(*args, **kwargs)
         except errors.RoutingError as exc:
-            raise UsageError(_CONTROL.sub(" ", str(exc)).strip()) from None
+            raise UsageError(notebook_message(exc)) from None
 
     def _line(self, line: str) -> None:
         word, _, rest = line.strip().partition(" ")

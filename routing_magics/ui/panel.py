@@ -25,6 +25,7 @@ from ..display.tables import usage_table
 from ..prompt.frames import DEFAULT_ROWS, is_frame
 from ..run import RunOptions, run_prompt
 from ..session import Session
+from .advice import notebook_message
 from .panel_choices import NO_CONTEXT, context_choices, context_size, route_label
 from .usage import model_costs
 
@@ -272,7 +273,7 @@ class RoutePanel(widgets.VBox):
         if isinstance(exc, errors.Stopped):
             return  # not an error: the answer view already says "stopped" under the partial text
         if isinstance(exc, errors.RoutingError):
-            text = str(exc)
+            text = notebook_message(exc)
         else:
             log.warning("routing_magics panel: unexpected error", exc_info=exc)
             text = f"{type(exc).__name__}: {exc}"

@@ -82,4 +82,4 @@ def test_the_daily_cap_error_says_when_it_resets(emu: Emulator) -> None:
             client.complete("route/glm-5", messages)
     text = str(caught.value)
     assert "resets at midnight UTC (" in text and "\n" not in text
-    assert "%route usage" in text
+    assert "RoutingClient.user_requests()" in text and "%route" not in text

@@ -30,7 +30,7 @@ def test_message_is_one_line_with_code_and_hint() -> None:
     text = str(exc)
     assert "\n" not in text
     assert "(DAILY_REQUEST_LIMIT_EXCEEDED)" in text
-    assert "%route usage" in text
+    assert "GET /v1/user/requests" in text and "%route" not in text  # a script's advice
     assert isinstance(exc, errors.RateLimited)  # callers catching RateLimited see the daily cap
 
 

@@ -141,6 +141,7 @@ def test_an_api_error_shows_in_the_error_line_and_send_comes_back(
     panel.send("echo: hi")
     assert panel.wait(10)
     assert "MODEL_NOT_ALLOWED" in panel.error.value
+    assert "(`%route models`)" in panel.error.value  # the notebook's advice, not a script's
     assert not panel.send_button.disabled and panel.stop_button.disabled
     assert outcomes(tmp_path) == ["MODEL_NOT_ALLOWED"]
     panel.send("echo: again")
