@@ -1,24 +1,36 @@
-"""`%route fix` requests: the cause of a failed cell and a corrected cell, when a typo explains it.
+"""`%route fix` requests: the cause of a failed cell and a corrected cell, when a typo explains it;
+and `--cells` context: which cells were sent and which one failed.
 
-A request counts when it carries a ```python block and an `Error:` block (as ui/fix.py sends
-them). A NameError or AttributeError whose name is close to an identifier of the cell is fixed
-by using that identifier; anything else gets the cell back with a note of what to check.
+Both are found only by the strings prompt/history.py writes them with: a fix request carries a
+fenced block after FIX_CODE_HEADING and one after FIX_ERROR_HEADING (as ui/fix.py sends it
+through prompt.history.fix_request); `--cells` context opens with CELLS_HEADING and names each
+cell with CELL_NAME. A NameError or AttributeError whose name is close to an identifier of the
+cell is fixed by using that identifier; anything else gets the cell back with a note.
 """
 
 from __future__ import annotations
 
 import re
 
-_CODE = re.compile(r"```python\n(.*?)\n```", re.DOTALL)
-_ERROR = re.compile(r"Error:\n```\n(.*?)\n```", re.DOTALL)
+from ..prompt import history
+from .markers import template_pattern
+
 _NAMED = re.compile(r"(NameError|AttributeError|KeyError)\b.*?'(\w+)'")
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 
 
+def _fenced_after(heading: str, text: str) -> str | None:
+    """The body of the fenced block on the lines after `heading`, or None."""
+    pattern = rf"^{re.escape(heading)}\n(?P<fence>`{{3,}})[^\n`]*\n(?P<body>.*?)\n(?P=fence)$"
+    found = re.search(pattern, text, re.MULTILINE | re.DOTALL)
+    return found["body"] if found else None
+
+
 def fix_blocks(text: str) -> tuple[str, str] | None:
     """(code, error) from a fix request, or None when `text` is not one."""
-    code, error = _CODE.search(text), _ERROR.search(text)
-    return (code.group(1), error.group(1)) if code and error else None
+    code = _fenced_after(history.FIX_CODE_HEADING, text)
+    error = _fenced_after(history.FIX_ERROR_HEADING, text)
+    return (code, error) if code is not None and error is not None else None
 
 
 def _fixed(code: str, error: str) -> tuple[str, str] | None:
@@ -63,17 +75,16 @@ def fix_answer(code: str, error: str) -> tuple[str, str]:
     return answer, thoughts
 
 
-_CONTEXT_HEAD = re.compile(r"The notebook's last (\d+) cells, oldest first[^\n]*:\n\n")
-_CELL = re.compile(r"^Cell \[(-?\d+)\]:$", re.MULTILINE)
 _RAISED = re.compile(r"^(\w+(?:Error|Exception|Interrupt)): (.*)$", re.MULTILINE)
 
 
 def context_answer(text: str) -> tuple[str, str] | None:
     """(answer, reasoning) for a prompt that starts with `--cells` context, else None."""
-    head = _CONTEXT_HEAD.match(text)
+    head = re.match(template_pattern(history.CELLS_HEADING, count=r"\d+"), text)
     if head is None:
         return None
-    numbers = _CELL.findall(text)
+    cell = template_pattern(history.CELL_NAME, number=r"-?\d+")
+    numbers = re.findall(rf"^{cell}:$", text, re.MULTILINE)
     question = text.rsplit("\n\n", 1)[-1].strip()
     raised = _RAISED.findall(text)
     read = f"I read {len(numbers)} cells ({', '.join(f'[{n}]' for n in numbers)})"
@@ -85,4 +96,4 @@ def context_answer(text: str) -> tuple[str, str] | None:
         )
     else:
         answer = f"{read}; none of them failed, so the answer to “{question}” is in their output."
-    return answer, f"The user sent {head.group(1)} cells as context and asks: “{question}”."
+    return answer, f"The user sent {head['count']} cells as context and asks: “{question}”."

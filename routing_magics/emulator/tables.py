@@ -1,6 +1,7 @@
 """Facts about a table sent in a prompt: size, rows shown, and min / max / mean of numeric columns.
 
-The prompt builder sends a dataframe as a block like this (the name is optional, × is U+00D7):
+A table is found only by the layout strings prompt/frames.py writes it with (its DATA_TITLE,
+DATA_SHAPE, COLUMNS_HEADING, COLUMN_ENTRY, CSV_OPEN …), so a block reads like this today:
 
     Data `sales`: 1000 rows × 3 columns
     Columns: region (object), units (int64), price (float64)
@@ -19,13 +20,9 @@ import math
 import re
 from dataclasses import dataclass
 
-_BLOCK_RE = re.compile(
-    r"^Data(?: `(?P<name>[^`\n]*)`)?: (?P<rows>[\d,]+) rows? [×x] (?P<cols>[\d,]+) columns?[^\n]*\n"
-    r"(?P<meta>(?:(?!```)[^\n]*\n)*?)"
-    r"```csv[ \t]*\n(?P<csv>.*?)^```[ \t]*$",
-    re.MULTILINE | re.DOTALL,
-)
-_COLUMN_RE = re.compile(r"\s*([^,]+?) \(([^()]*)\)\s*(?:,|$)")
+from ..prompt import frames
+from .markers import template_pattern
+
 _NUMERIC_DTYPE_RE = re.compile(r"^(?:u?int|float|[iuf]\d|decimal|number)", re.IGNORECASE)
 _MISSING = frozenset({"", "nan", "none", "null", "na", "<na>", "nat"})
 
@@ -51,21 +48,45 @@ def _count(text: str) -> int:
     return int(text.replace(",", ""))
 
 
+def _block_pattern() -> str:
+    """A frame's text as prompt/frames.py lays it out: title and shape, lines, then the CSV."""
+    named = template_pattern(frames.DATA_TITLE, name=r"[^`\n]*")
+    unnamed = re.escape(frames.DATA_TITLE_UNNAMED)
+    shape = template_pattern(frames.DATA_SHAPE, rows=r"[\d,]+", columns=r"[\d,]+")
+    csv_open, csv_close = re.escape(frames.CSV_OPEN), re.escape(frames.CSV_CLOSE)
+    return (
+        rf"^(?:{named}|{unnamed}) {shape}[ \t]*\n"
+        rf"(?P<meta>(?:(?!{csv_open})[^\n]*\n)*?)"
+        rf"{csv_open}[ \t]*\n(?P<csv>.*?)^{csv_close}[ \t]*$"
+    )
+
+
+def _dtypes(meta: str) -> dict[str, str]:
+    """{column: dtype} from the block's columns line, {} without one."""
+    heading = frames.COLUMNS_HEADING
+    line = next((ln for ln in meta.splitlines() if ln.startswith(heading)), "")
+    separator = re.escape(frames.COLUMN_SEPARATOR)
+    # The longest name, the shortest dtype: `price (usd) (float64)` is a column `price (usd)`,
+    # and a dtype may hold the separator (`datetime64[ns, UTC]`), a name may not.
+    entry = template_pattern(
+        frames.COLUMN_ENTRY, name=rf"(?:(?!{separator})[^\n])+", dtype=r"[^\n]*?"
+    )
+    found = re.finditer(rf"{entry}(?={separator}|\s*$)", line[len(heading) :])
+    return {m["name"].strip(): m["dtype"].strip() for m in found}
+
+
 def find_data_block(text: str) -> DataBlock | None:
     """The first data block in `text`, or None."""
-    match = _BLOCK_RE.search(text)
+    match = re.search(_block_pattern(), text, re.MULTILINE | re.DOTALL)
     if not match:
         return None
-    meta = match.group("meta")
-    columns_line = next((ln for ln in meta.splitlines() if ln.startswith("Columns:")), "")
-    dtypes = {n.strip(): t.strip() for n, t in _COLUMN_RE.findall(columns_line[len("Columns:") :])}
     table = [row for row in csv.reader(io.StringIO(match.group("csv"))) if row]
     header, rows = (table[0], table[1:]) if table else ([], [])
     return DataBlock(
         name=match.group("name") or None,
         total_rows=_count(match.group("rows")),
-        total_columns=_count(match.group("cols")),
-        dtypes=dtypes,
+        total_columns=_count(match.group("columns")),
+        dtypes=_dtypes(match.group("meta")),
         header=header,
         rows=rows,
         span=match.span(),

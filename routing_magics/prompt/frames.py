@@ -23,6 +23,23 @@ _FLOAT32_DTYPES = ("float32", "Float32")
 _FETCH_CHUNK = 256
 _MISSING_TYPES = ("NAType", "NaTType")
 
+# The frame text's layout, written once here: the emulator's table answers (emulator/tables.py)
+# find a frame's text by these very strings, so rewording one here rewords what it looks for.
+#: The first line: the title, then the shape.
+DATA_TITLE = "Data `{name}`:"
+DATA_TITLE_UNNAMED = "Data:"
+DATA_SHAPE = "{rows} rows × {columns} columns"
+#: The second line: this heading, then every column as an entry, entries joined by the separator.
+COLUMNS_HEADING = "Columns:"
+COLUMN_ENTRY = "{name} ({dtype})"
+COLUMN_SEPARATOR = ", "
+#: The rows shown, as CSV between these two fence lines.
+CSV_OPEN = "```csv"
+CSV_CLOSE = "```"
+#: For the model only (the emulator counts the CSV rows): how many rows the text shows.
+SHOWING_SOME = "Showing {shown} of {total} rows."
+SHOWING_ALL = "Showing all {total} rows."
+
 
 def _frame_kind(obj: object) -> tuple[str, str] | None:
     """('pandas'|'polars', 'DataFrame'|'Series'), found by class name so neither is imported."""
@@ -161,8 +178,19 @@ def _csv_line(values: Sequence[str]) -> str:
 
 def _showing(shown: int, total: int) -> str:
     if shown == total:
-        return f"Showing all {total} rows."
-    return f"Showing {shown} of {total} rows."
+        return SHOWING_ALL.format(total=total)
+    return SHOWING_SOME.format(shown=shown, total=total)
+
+
+def _head(name: str | None, table: _Table) -> str:
+    """The title and shape line, then the columns line, each ending in a newline."""
+    title = DATA_TITLE.format(name=name) if name else DATA_TITLE_UNNAMED
+    shape = DATA_SHAPE.format(rows=table.total, columns=len(table.columns))
+    entries = (
+        COLUMN_ENTRY.format(name=c, dtype=d)
+        for c, d in zip(table.columns, table.dtypes, strict=True)
+    )  # fmt: skip
+    return f"{title} {shape}\n{COLUMNS_HEADING} {COLUMN_SEPARATOR.join(entries)}\n"
 
 
 def _fit_rows(table: _Table, max_rows: int, room: int) -> list[str]:
@@ -189,18 +217,17 @@ def fit_frame(
 ) -> tuple[str, FrameInfo]:
     """`frame_to_text`'s text together with what it shows."""
     table = _table(frame)
-    title = f"Data `{name}`:" if name else "Data:"
-    columns = ", ".join(f"{c} ({d})" for c, d in zip(table.columns, table.dtypes, strict=True))
-    head = f"{title} {table.total} rows × {len(table.columns)} columns\nColumns: {columns}\n"
+    head = _head(name, table)
     header_row = _csv_line(table.columns)
     # Budget the longest "Showing" line, so whatever row count is chosen still fits.
-    showing = len(f"Showing {table.total} of {table.total} rows.")
-    fence = len("\n```csv\n") + len(header_row) + len("```")
+    total = table.total
+    showing = max(len(SHOWING_SOME.format(shown=total, total=total)), len(_showing(total, total)))
+    fence = len(f"\n{CSV_OPEN}\n") + len(header_row) + len(CSV_CLOSE)
     room = max_chars - len(head) - showing - fence
     rows = _fit_rows(table, max_rows, room)
     text = head + _showing(len(rows), table.total)
     if rows:
-        text += "\n```csv\n" + header_row + "".join(rows) + "```"
+        text += f"\n{CSV_OPEN}\n" + header_row + "".join(rows) + CSV_CLOSE
     return text, FrameInfo(name, len(rows), table.total, len(text))
 
 

@@ -1,4 +1,5 @@
-"""Notebook history in a prompt (pure): `{In[n]}`, `{Out[n]}`, `{Err[n]}` and `--cells N`.
+"""Notebook history in a prompt (pure): `{In[n]}`, `{Out[n]}`, `{Err[n]}`, `--cells N` and the
+failed cell that `%route fix` sends.
 
 The shell (ui/cells.py) knows the notebook; this module only receives what it found: a lookup
 for `{In[n]}`-style placeholders (filled in prepare.interpolate's single pass) and the last
@@ -18,6 +19,16 @@ HistoryKind = Literal["In", "Out", "Err"]
 HistoryLookup = Callable[[HistoryKind, int], str | None]
 
 CELL_CHARS = 6_000  # one cell's code or output beyond this is cut, with a note
+
+# The layout of `--cells` context and of `%route fix`'s request, written once here: the
+# emulator's answers (emulator/fixes.py) find both by these very strings.
+#: Opens the `--cells` context; a note on cells left out, then a colon, may follow.
+CELLS_HEADING = "The notebook's last {count} cells, oldest first"
+#: Names a numbered cell: before its code (with a colon) and in the fix request.
+CELL_NAME = "Cell [{number}]"
+#: The fix request's headings, each followed by a fenced block: the code, then the error.
+FIX_CODE_HEADING = "Code:"
+FIX_ERROR_HEADING = "Error:"
 
 
 @dataclass(frozen=True)
@@ -53,7 +64,7 @@ def _fenced(text: str, info: str = "") -> str:
 
 def cell_block(cell: CellText) -> str:
     """One cell as the model reads it: its code fenced, then what it printed or raised."""
-    name = f"Cell [{cell.number}]" if cell.number is not None else "Cell"
+    name = CELL_NAME.format(number=cell.number) if cell.number is not None else "Cell"
     block = f"{name}:\n{_fenced(_cut(cell.code.strip()), 'python')}"
     output = cell.output.strip()
     return block + (f"\nOutput:\n{_fenced(_cut(output))}" if output else "\n(no output)")
@@ -72,7 +83,17 @@ def cells_context(cells: Sequence[CellText], max_chars: int) -> str:
     if not blocks:
         return ""
     left_out = len(cells) - len(blocks)
-    head = f"The notebook's last {len(blocks)} cells, oldest first"
+    head = CELLS_HEADING.format(count=len(blocks))
     if left_out:
         head += f" ({left_out} older left out to fit the context)"
     return head + ":\n\n" + "\n\n".join(blocks)
+
+
+def fix_request(number: int | None, code: str, error: str) -> str:
+    """`%route fix`'s request: the failed cell's code and its compact error, each fenced."""
+    name = CELL_NAME.format(number=number) if number is not None else "This cell"
+    return (
+        f"{name} of my notebook failed.\n\n{FIX_CODE_HEADING}\n```python\n{code.strip()}\n```\n\n"
+        f"{FIX_ERROR_HEADING}\n```\n{error}\n```\n\n"
+        "What caused it, and what is the corrected cell?"
+    )

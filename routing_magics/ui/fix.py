@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Protocol, cast
 
 from IPython.core.error import UsageError
 
+from ..prompt.history import fix_request
 from ..run.options import RunOptions
 
 if TYPE_CHECKING:
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 
     from ..display.protocols import Format
     from ..session import Session
-    from .cells import CellEntry, CellLog
+    from .cells import CellLog
 
 
 class _Magics(Protocol):
@@ -37,15 +38,6 @@ FIX_SYSTEM = (
 _APPLY = ({"--apply"}, {"--format", "code"})
 
 
-def fix_prompt(failed: CellEntry) -> str:
-    """The request: the failed cell's code and its compact error."""
-    name = f"Cell [{failed.number}]" if failed.number is not None else "This cell"
-    return (
-        f"{name} of my notebook failed.\n\nCode:\n```python\n{failed.code.strip()}\n```\n\n"
-        f"Error:\n```\n{failed.error}\n```\n\nWhat caused it, and what is the corrected cell?"
-    )
-
-
 def fix(session: Session, shell: InteractiveShell, rest: str) -> None:
     flags = set(rest.split())
     if flags and flags not in _APPLY:
@@ -56,4 +48,5 @@ def fix(session: Session, shell: InteractiveShell, rest: str) -> None:
     if failed is None:
         raise UsageError("%route fix: no cell has failed since routing_magics was loaded")
     options = RunOptions(system=FIX_SYSTEM, max_tokens=magics.max_tokens)
-    magics.ask(fix_prompt(failed), options, fmt="code" if flags else "markdown")
+    request = fix_request(failed.number, failed.code, failed.error or "")
+    magics.ask(request, options, fmt="code" if flags else "markdown")
