@@ -5,10 +5,9 @@ from __future__ import annotations
 import sys
 import threading
 
-from IPython.core.getipython import get_ipython
 from IPython.core.interactiveshell import InteractiveShell
 
-from ..session import Session
+from ..session import forget_loaded, remember_loaded
 from .magics import RouteMagics
 
 
@@ -26,6 +25,9 @@ def load(ipython: InteractiveShell) -> None:
     from .formats import show_results_rendered
 
     magics = RouteMagics(ipython)
+    replaced = remember_loaded(ipython, magics)
+    if isinstance(replaced, RouteMagics):  # loaded again without %unload_ext (a direct call)
+        _take_out(replaced)
     ipython.register_magics(magics)
     magics.cells.attach(ipython)
     show_results_rendered(ipython)
@@ -41,16 +43,11 @@ def load(ipython: InteractiveShell) -> None:
 
 
 def unload(ipython: InteractiveShell) -> None:
-    magics = ipython.magics_manager.registry.get("RouteMagics")
-    if isinstance(magics, RouteMagics):
-        magics.cells.detach()
-        magics.session.close()
+    loaded = forget_loaded(ipython)
+    if isinstance(loaded, RouteMagics):
+        _take_out(loaded)
 
 
-def session_of(shell: InteractiveShell | None = None) -> Session:
-    """The Session of the shell's `%load_ext routing_magics` (the running shell by default)."""
-    shell = shell or get_ipython()
-    magics = shell.magics_manager.registry.get("RouteMagics") if shell is not None else None
-    if not isinstance(magics, RouteMagics):
-        raise RuntimeError("run `%load_ext routing_magics` first")
-    return magics.session
+def _take_out(magics: RouteMagics) -> None:
+    magics.cells.detach()
+    magics.session.close()

@@ -265,6 +265,10 @@ class RouteMagics(Magics):
         if word == "help" and not rest:
             print(self.route.__doc__)
             return None
+        if word == "fix":  # the subcommand that needs these magics: their cell log and ask()
+            from .fix import fix
+
+            return self._call(fix, self, rest)
         if word in SUBCOMMANDS and (rest == "" or word in TAKES_ARGUMENTS):
             return self._call(SUBCOMMANDS[word], self.session, self.shell, rest)
         if word.startswith("route/") or word in self.session.catalog:
