@@ -49,5 +49,17 @@ def unload(ipython: InteractiveShell) -> None:
 
 
 def _take_out(magics: RouteMagics) -> None:
+    """Undo `load`: `%route` is gone, cells are no longer recorded, the session is released."""
+    shell = magics.shell
+    if shell is not None:  # IPython has no unregister_magics: take back what _register put in
+        manager = shell.magics_manager
+        for kind, table in manager.magics.items():
+            for name, func in magics.magics[kind].items():
+                if table.get(name) == func:
+                    del table[name]
+        if manager.registry.get(type(magics).__name__) is magics:
+            del manager.registry[type(magics).__name__]
+        # Magics.__init__ added it: left there, `%config RouteMagics` would read the old one.
+        shell.configurables[:] = [c for c in shell.configurables if c is not magics]
     magics.cells.detach()
     magics.session.close()

@@ -51,6 +51,8 @@ def test_unload_then_load_gives_the_shell_a_fresh_session_and_cell_log(
     shell.run_line_magic("unload_ext", "routing_magics")
     with pytest.raises(RuntimeError, match="load_ext routing_magics"):
         routing_magics.current_session()
+    assert "`%route` not found" in str(run(shell, "%route models")[1])
+    assert "`%%route` not found" in str(run(shell, "%%route\nhi")[1])
 
     shell.run_line_magic("load_ext", "routing_magics")
     second = routing_magics.current_session()
