@@ -51,9 +51,10 @@ class ChatMemory:
 class Session:
     """One notebook's state: settings, client, catalog, ledger, chat memory and default model."""
 
-    def __init__(self, settings: Settings, *, notebook: str) -> None:
+    def __init__(self, settings: Settings, *, notebook: str | Callable[[], str]) -> None:
+        """`notebook`: this notebook's key, or what to call for it (the shell's, ui/notebook.py)."""
         self.settings = settings
-        self.notebook = notebook
+        self._notebook = notebook
         self.catalog = Catalog()
         self.memory = ChatMemory()
         self.default_model = DEFAULT_MODEL
@@ -81,6 +82,11 @@ class Session:
             max_age=60, name="routing-magics-account",
         )  # fmt: skip
         self._sent: list[float] = []  # monotonic times of chat requests sent by this session
+
+    @property
+    def notebook(self) -> str:
+        """Which notebook this session serves: the key of its ledger rows and usage totals."""
+        return self._notebook if isinstance(self._notebook, str) else self._notebook()
 
     @property
     def offline(self) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -22,6 +21,7 @@ from ..run.options import RunOptions
 from ..session import Session
 from .cells import CellLog
 from .commands import SUBCOMMANDS, TAKES_ARGUMENTS
+from .notebook import ShellNotebook
 from .options import OptionDefaults, cell_options
 
 if TYPE_CHECKING:
@@ -74,7 +74,8 @@ class RouteMagics(Magics):
     def __init__(self, shell: InteractiveShell | None = None, **kwargs: Any) -> None:
         self._env = settings_from_env()
         super().__init__(shell, **kwargs)
-        self.session = Session(self._settings(self._env.api_key), notebook=self._notebook())
+        settings = self._settings(self._env.api_key)
+        self.session = Session(settings, notebook=ShellNotebook(shell))
         self.cells = CellLog()  # recording once attached (load): {Err[n]}, --cells, %route fix
         if self.default_model:
             self.session.default_model = self.default_model
@@ -128,12 +129,6 @@ class RouteMagics(Magics):
             if self.answer_deadline > 0
             else self._env.answer_deadline,
         )
-
-    def _notebook(self) -> str:
-        from ..ledger import notebook_key
-
-        ns = self.shell.user_ns if self.shell is not None else {}
-        return notebook_key(ns, os.environ, _kernel_id(self.shell))
 
     @magic_arguments()
     @argument("model", nargs="?", help="route/… id; default: `%%route use` or the panel's picker.")
@@ -199,7 +194,6 @@ class RouteMagics(Magics):
         from .each import EachArgs, run_each
 
         assert self.shell is not None  # magics only run inside a shell
-        self.session.notebook = self._notebook()
         mode = cast(DisplayMode, self.display_mode)
         each = EachArgs.of(args)
         run_each(self.session, self.shell, template, options, each, mode=mode,
@@ -228,7 +222,6 @@ class RouteMagics(Magics):
 
         shell = self.shell
         assert shell is not None  # magics only run inside a shell
-        self.session.notebook = self._notebook()
         view = make_view(shell, cast(DisplayMode, self.display_mode), fmt)
         options = replace(options, notebook=self.cells.context(cells))
         done: Completion
@@ -282,17 +275,3 @@ class RouteMagics(Magics):
         from .tooling import tool_settings
 
         return tool_settings(None, self.session)
-
-
-def _kernel_id(shell: InteractiveShell | None) -> str | None:
-    """The kernel id from ipykernel's connection file name (kernel-<id>.json), if any."""
-    kernel = getattr(shell, "kernel", None)
-    if kernel is None:
-        return None
-    try:
-        from ipykernel.connect import get_connection_file
-
-        name = os.path.basename(get_connection_file())
-    except Exception:  # not started by a Jupyter kernel manager
-        return None
-    return name.removeprefix("kernel-").removesuffix(".json")
