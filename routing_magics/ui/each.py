@@ -14,7 +14,7 @@ from ..api import errors
 from ..display.progress import TqdmProgress, summary_bundles
 from ..run.batch import BatchOptions, BatchResult, run_batch
 from ..run.columns import answers, check_into, write_into
-from .formats import is_rich
+from .views import is_rich
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell

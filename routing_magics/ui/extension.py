@@ -1,14 +1,21 @@
-"""`%load_ext routing_magics`: register the magics, say where answers come from, warm up."""
+"""`%load_ext routing_magics`: register the magics and how results show, say where answers
+come from, warm up; and `%unload_ext`."""
 
 from __future__ import annotations
 
 import sys
 import threading
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.interactiveshell import InteractiveShell
 
 from ..session import forget_loaded, remember_loaded
 from .magics import RouteMagics
+
+if TYPE_CHECKING:
+    from IPython.lib.pretty import RepresentationPrinter
+
+    from ..api.models import Completion
 
 
 def _warm_up() -> None:
@@ -22,8 +29,6 @@ def _warm_up() -> None:
 
 
 def load(ipython: InteractiveShell) -> None:
-    from .formats import show_results_rendered
-
     magics = RouteMagics(ipython)
     replaced = remember_loaded(ipython, magics)
     if isinstance(replaced, RouteMagics):  # loaded again without %unload_ext (a direct call)
@@ -63,3 +68,26 @@ def _take_out(magics: RouteMagics) -> None:
         shell.configurables[:] = [c for c in shell.configurables if c is not magics]
     magics.cells.detach()
     magics.session.close()
+
+
+def show_results_rendered(shell: InteractiveShell) -> None:
+    """A result alone in a cell (`answer`) shows as its answer did: markdown rendered, escaped.
+
+    Registered by module and class name, so nothing is imported until a result is shown.
+    """
+    if shell.display_formatter is None:
+        return
+    formatters: Any = shell.display_formatter.formatters
+    where = ("routing_magics.api.models", "Completion")
+    formatters["text/html"].for_type_by_name(*where, _result_html)
+    formatters["text/plain"].for_type_by_name(*where, _result_plain)
+
+
+def _result_html(done: Completion) -> str:
+    from ..display.render import markdown_to_html
+
+    return markdown_to_html(done.text)
+
+
+def _result_plain(done: Completion, printer: RepresentationPrinter, cycle: bool) -> None:
+    printer.text(done.text)

@@ -218,7 +218,8 @@ class RouteMagics(Magics):
         fmt: Format = "markdown", tools: ToolSettings | None = None, cells: int = 0,
     ) -> None:  # fmt: skip
         from ..run.single import run_prompt
-        from .formats import apply_format, make_view
+        from .answer_format import apply_format
+        from .views import make_view
 
         shell = self.shell
         assert shell is not None  # magics only run inside a shell

@@ -1,6 +1,6 @@
 """`%load_ext` / `%unload_ext routing_magics` in real InteractiveShells: which session a shell's
 `%route`, `current_session()` and `routing_magics.each` reach, after a reload and beside a second
-shell."""
+shell; and how a result alone in a cell shows, through IPython's real formatters."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 import routing_magics
+from routing_magics.api.models import Completion
 from routing_magics.emulator import Emulator
 from routing_magics.session import loaded_session
 
@@ -99,3 +100,15 @@ def test_two_shells_keep_their_own_sessions(shell: InteractiveShell) -> None:
         routing_magics.unload_ipython_extension(shell)
     assert mine.stdout == still.stdout == "Default model: route/glm-5\n"
     assert loaded_session(other) is None and loaded_session(shell) is None
+
+
+def test_a_result_alone_in_a_cell_shows_its_answer_rendered_and_escaped(
+    shell: InteractiveShell,
+) -> None:
+    shell.run_line_magic("load_ext", "routing_magics")
+    answer = Completion(text="**Yes** <script>alert(1)</script>", model="route/glm-5")
+    data, _ = shell.display_formatter.format(answer)
+    assert data["text/plain"] == "**Yes** <script>alert(1)</script>"
+    assert "<strong>Yes</strong>" in data["text/html"]
+    assert "<script>" not in data["text/html"] and "&lt;script&gt;" in data["text/html"]
+    assert "text/markdown" not in data
