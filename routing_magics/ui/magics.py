@@ -196,8 +196,8 @@ class RouteMagics(Magics):
         assert self.shell is not None  # magics only run inside a shell
         mode = cast(DisplayMode, self.display_mode)
         each = EachArgs.of(args)
-        run_each(self.session, self.shell, template, options, each, mode=mode,
-                 requests_per_minute=self.requests_per_minute)  # fmt: skip
+        self._call(run_each, self.session, self.shell, template, options, each, mode=mode,
+                   requests_per_minute=self.requests_per_minute)  # fmt: skip
 
     def _expand_options(self, line: str) -> str:
         """`{name}` in the options line, as IPython would (switched off for the prompt's sake)."""
