@@ -204,10 +204,7 @@ class RouteMagics(Magics):
         from ..prompt.prepare import interpolate, text_of
 
         namespace = self.shell.user_ns if self.shell is not None else {}
-        try:
-            return interpolate(line, namespace, render_value=text_of)
-        except errors.RoutingError as exc:
-            raise UsageError(str(exc)) from None
+        return self._call(interpolate, line, namespace, render_value=text_of)
 
     def _cell_options(self, args: argparse.Namespace) -> tuple[RunOptions, str | None, Format]:
         defaults = OptionDefaults(self.rows, self.max_tokens, self.session.cache_cells)
