@@ -65,13 +65,14 @@ def parse_usage_args(rest: str) -> UsageArgs:
 def show_usage(session: Session, shell: InteractiveShell, args: UsageArgs) -> None:
     if args.out is not None:
         check_out_name(args.out, shell, example="usage")
+    this_notebook = session.notebook  # read once: the rows and the title name the same key
     if args.reset:
-        gone = session.ledger.reset(session.notebook)
-        print(f"Forgot {gone} usage rows of this notebook ({session.notebook}).")
+        gone = session.ledger.reset(this_notebook)
+        print(f"Forgot {gone} usage rows of this notebook ({this_notebook}).")
         return
     session.prices.start()
     prices = session.prices.get(QUICK_TIMEOUT)
-    notebook = None if args.everyone else session.notebook
+    notebook = None if args.everyone else this_notebook
     if args.out or args.csv:
         return export(session, shell, args, notebook, prices)
     totals = session.ledger.totals_by_model(notebook)
