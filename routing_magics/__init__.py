@@ -44,9 +44,12 @@ def current_session() -> Session:
     Notebooks use it to reach the bundled emulator, e.g. to switch on a fault for a demo:
     `current_session().emulator.inject("PROVIDER_ERROR", times=3)`.
     """
-    from .ui.extension import session_of
+    from .session import loaded_session
 
-    return session_of()
+    session = loaded_session()
+    if session is None:
+        raise RuntimeError("run `%load_ext routing_magics` first")
+    return session
 
 
 def __getattr__(name: str) -> object:

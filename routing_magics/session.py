@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from .api import errors
 from .api.catalog import DEFAULT_MODEL, Catalog
@@ -50,9 +51,10 @@ class ChatMemory:
 class Session:
     """One notebook's state: settings, client, catalog, ledger, chat memory and default model."""
 
-    def __init__(self, settings: Settings, *, notebook: str) -> None:
+    def __init__(self, settings: Settings, *, notebook: str | Callable[[], str]) -> None:
+        """`notebook`: this notebook's key, or what to call for it (the shell's, ui/notebook.py)."""
         self.settings = settings
-        self.notebook = notebook
+        self._notebook = notebook
         self.catalog = Catalog()
         self.memory = ChatMemory()
         self.default_model = DEFAULT_MODEL
@@ -80,6 +82,11 @@ class Session:
             max_age=60, name="routing-magics-account",
         )  # fmt: skip
         self._sent: list[float] = []  # monotonic times of chat requests sent by this session
+
+    @property
+    def notebook(self) -> str:
+        """Which notebook this session serves: the key of its ledger rows and usage totals."""
+        return self._notebook if isinstance(self._notebook, str) else self._notebook()
 
     @property
     def offline(self) -> bool:
@@ -272,3 +279,34 @@ class Session:
         if emulator is not None:
             emulator.stop()
         self._emulator = self._emulator_url = self._emulator_start = None
+
+
+class LoadedExtension(Protocol):
+    """What `%load_ext routing_magics` leaves in a shell (ui.magics.RouteMagics), seen from here."""
+
+    session: Session
+
+
+# Per shell, not one per process: a kernel has one shell, but tests and embedding apps make more.
+_LOADED: dict[object, LoadedExtension] = {}
+
+
+def loaded_session(shell: object | None = None) -> Session | None:
+    """The session `%load_ext routing_magics` made in `shell` (default: the running IPython)."""
+    if shell is None:
+        ipython = sys.modules.get("IPython")  # not imported: a script, with no shell to ask
+        shell = ipython.get_ipython() if ipython is not None else None
+    loaded = _LOADED.get(shell) if shell is not None else None
+    return loaded.session if loaded is not None else None
+
+
+def remember_loaded(shell: object, extension: LoadedExtension) -> LoadedExtension | None:
+    """Note `extension` as loaded in `shell`; returns the one it replaces, if any."""
+    replaced = _LOADED.get(shell)
+    _LOADED[shell] = extension
+    return replaced
+
+
+def forget_loaded(shell: object) -> LoadedExtension | None:
+    """Take `shell`'s extension off the record (`%unload_ext`); returns it, if one was loaded."""
+    return _LOADED.pop(shell, None)

@@ -1,6 +1,7 @@
 """The housekeeping subcommands of `%route`, each a few lines over the Session.
 
-`SUBCOMMANDS` maps a word to a `Subcommand(session, shell, rest)`; magics.py only dispatches.
+`SUBCOMMANDS` maps a word to a `Subcommand(session, shell, rest)`; magics.py only dispatches
+(and runs `%route fix` itself, which needs the magics' cell log: ui/fix.py).
 """
 
 from __future__ import annotations
@@ -151,12 +152,6 @@ def _tools(session: Session, shell: InteractiveShell, rest: str) -> None:
     tools(session, shell, rest)
 
 
-def _fix(session: Session, shell: InteractiveShell, rest: str) -> None:
-    from .fix import fix
-
-    fix(session, shell, rest)
-
-
 SUBCOMMANDS: dict[str, Subcommand] = {
     "models": models,
     "use": use,
@@ -167,7 +162,6 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "reset": reset,
     "cache": cache,
     "tools": _tools,
-    "fix": _fix,
 }
 #: Subcommands that read the rest of the line; for the others, more words make it a prompt.
-TAKES_ARGUMENTS = frozenset({"use", "usage", "cache", "tools", "fix"})
+TAKES_ARGUMENTS = frozenset({"use", "usage", "cache", "tools"})

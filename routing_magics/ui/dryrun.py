@@ -28,7 +28,7 @@ def show_dry_run(
 ) -> None:
     """Display the messages and the estimate; `-o` binds the request (a `ChatRequest`)."""
     from ..run.single import dry_run
-    from .formats import is_rich
+    from .views import is_rich
 
     namespace: Mapping[str, object] = shell.user_ns
     plan = dry_run(session, template, options, namespace)

@@ -10,12 +10,10 @@ from typing import TYPE_CHECKING, cast
 from IPython.core.error import UsageError
 from IPython.display import display
 
-from ..api import errors
 from ..display.progress import TqdmProgress, summary_bundles
 from ..run.batch import DEFAULT_CONCURRENCY, BatchOptions, BatchResult, run_batch
 from ..run.batch.columns import answers, check_into, write_into
-from .advice import notebook_message
-from .formats import is_rich
+from .views import is_rich
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
@@ -62,20 +60,19 @@ def run_each(
     requests_per_minute: int | None,
     stop: threading.Event | None = None,
 ) -> None:
-    """Run the batch, show its summary, bind -o / --into; a stopped batch fails the cell."""
+    """Run the batch, show its summary, bind -o / --into; a stopped batch fails the cell.
+
+    A RoutingError (a bad frame, template or model) is left to the caller: magics._call."""
     if each.frame not in shell.user_ns:
         raise UsageError(f"--each {each.frame}: no variable named {each.frame!r} in the notebook")
     frame = shell.user_ns[each.frame]
     batch = BatchOptions(each.concurrency, each.limit, each.cache, each.fmt, requests_per_minute)
     rich = is_rich(shell, mode)
-    try:
-        check_into(each.frame, frame, each.into, each.out)
-        result = run_batch(
-            session, each.frame, frame, template, options, batch, shell.user_ns,
-            TqdmProgress(rich=rich, description=each.frame), stop,
-        )  # fmt: skip
-    except errors.RoutingError as exc:
-        raise UsageError(notebook_message(exc)) from None
+    check_into(each.frame, frame, each.into, each.out)
+    result = run_batch(
+        session, each.frame, frame, template, options, batch, shell.user_ns,
+        TqdmProgress(rich=rich, description=each.frame), stop,
+    )  # fmt: skip
     _bind(shell, frame, result, each)
     _show(result, rich)
     if result.unrecorded:

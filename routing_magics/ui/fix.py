@@ -6,7 +6,7 @@ a new cell below, never running it and never replacing the failed cell.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import TYPE_CHECKING, Protocol
 
 from IPython.core.error import UsageError
 
@@ -14,14 +14,11 @@ from ..prompt.history import fix_request
 from ..run.options import RunOptions
 
 if TYPE_CHECKING:
-    from IPython.core.interactiveshell import InteractiveShell
-
     from ..display.protocols import Format
-    from ..session import Session
     from .cells import CellLog
 
 
-class _Magics(Protocol):
+class FixingMagics(Protocol):
     """What `%route fix` uses of ui.magics.RouteMagics (named here to keep imports one-way)."""
 
     cells: CellLog
@@ -38,12 +35,11 @@ FIX_SYSTEM = (
 _APPLY = ({"--apply"}, {"--format", "code"})
 
 
-def fix(session: Session, shell: InteractiveShell, rest: str) -> None:
+def fix(magics: FixingMagics, rest: str) -> None:
+    """Ask about the last failed cell, as a cell would (streamed, recorded, --format code)."""
     flags = set(rest.split())
     if flags and flags not in _APPLY:
         raise UsageError(f"%route fix: unknown option {rest.strip()}; use --apply or nothing")
-    # Subcommands run only through RouteMagics' own %route, so it is registered.
-    magics = cast(_Magics, shell.magics_manager.registry["RouteMagics"])
     failed = magics.cells.last_failure
     if failed is None:
         raise UsageError("%route fix: no cell has failed since routing_magics was loaded")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -22,6 +21,7 @@ from ..session import Session
 from .advice import notebook_message
 from .cells import CellLog
 from .commands import SUBCOMMANDS, TAKES_ARGUMENTS
+from .notebook import ShellNotebook
 from .options import OptionDefaults, cell_options
 
 if TYPE_CHECKING:
@@ -72,7 +72,8 @@ class RouteMagics(Magics):
     def __init__(self, shell: InteractiveShell | None = None, **kwargs: Any) -> None:
         self._env = settings_from_env()
         super().__init__(shell, **kwargs)
-        self.session = Session(self._settings(self._env.api_key), notebook=self._notebook())
+        settings = self._settings(self._env.api_key)
+        self.session = Session(settings, notebook=ShellNotebook(shell))
         self.cells = CellLog()  # recording once attached (load): {Err[n]}, --cells, %route fix
         if self.default_model:
             self.session.default_model = self.default_model
@@ -126,12 +127,6 @@ class RouteMagics(Magics):
             if self.answer_deadline > 0
             else self._env.answer_deadline,
         )
-
-    def _notebook(self) -> str:
-        from ..ledger import notebook_key
-
-        ns = self.shell.user_ns if self.shell is not None else {}
-        return notebook_key(ns, os.environ, _kernel_id(self.shell))
 
     @magic_arguments()
     @argument("model", nargs="?", help="route/… id; default: `%%route use` or the panel's picker.")
@@ -209,21 +204,17 @@ class RouteMagics(Magics):
         from .each import EachArgs, run_each
 
         assert self.shell is not None  # magics only run inside a shell
-        self.session.notebook = self._notebook()
         mode = cast(DisplayMode, self.display_mode)
         each = EachArgs.of(args)
-        run_each(self.session, self.shell, template, options, each, mode=mode,
-                 requests_per_minute=self.requests_per_minute)  # fmt: skip
+        self._call(run_each, self.session, self.shell, template, options, each, mode=mode,
+                   requests_per_minute=self.requests_per_minute)  # fmt: skip
 
     def _expand_options(self, line: str) -> str:
         """`{name}` in the options line, as IPython would (switched off for the prompt's sake)."""
         from ..prompt.prepare import interpolate, text_of
 
         namespace = self.shell.user_ns if self.shell is not None else {}
-        try:
-            return interpolate(line, namespace, render_value=text_of)
-        except errors.RoutingError as exc:
-            raise UsageError(notebook_message(exc)) from None
+        return self._call(interpolate, line, namespace, render_value=text_of)
 
     def _cell_options(self, args: argparse.Namespace) -> tuple[RunOptions, str | None, Format]:
         defaults = OptionDefaults(self.rows, self.max_tokens, self.session.cache_cells)
@@ -234,11 +225,11 @@ class RouteMagics(Magics):
         fmt: Format = "markdown", tools: ToolSettings | None = None, cells: int = 0,
     ) -> None:  # fmt: skip
         from ..run.single import run_prompt
-        from .formats import apply_format, make_view
+        from .answer_format import apply_format
+        from .views import make_view
 
         shell = self.shell
         assert shell is not None  # magics only run inside a shell
-        self.session.notebook = self._notebook()
         view = make_view(shell, cast(DisplayMode, self.display_mode), fmt)
         options = replace(options, notebook=self.cells.context(cells))
         done: Completion
@@ -275,6 +266,10 @@ class RouteMagics(Magics):
         if word == "help" and not rest:
             print(self.route.__doc__)
             return None
+        if word == "fix":  # the subcommand that needs these magics: their cell log and ask()
+            from .fix import fix
+
+            return self._call(fix, self, rest)
         if word in SUBCOMMANDS and (rest == "" or word in TAKES_ARGUMENTS):
             return self._call(SUBCOMMANDS[word], self.session, self.shell, rest)
         if word.startswith("route/") or word in self.session.catalog:
@@ -288,17 +283,3 @@ class RouteMagics(Magics):
         from .tooling import tool_settings
 
         return tool_settings(None, self.session)
-
-
-def _kernel_id(shell: InteractiveShell | None) -> str | None:
-    """The kernel id from ipykernel's connection file name (kernel-<id>.json), if any."""
-    kernel = getattr(shell, "kernel", None)
-    if kernel is None:
-        return None
-    try:
-        from ipykernel.connect import get_connection_file
-
-        name = os.path.basename(get_connection_file())
-    except Exception:  # not started by a Jupyter kernel manager
-        return None
-    return name.removeprefix("kernel-").removesuffix(".json")

@@ -55,13 +55,13 @@ def cell_options(
     return options, args.out, cast(Format, args.format)
 
 
-def check_out_name(name: str, shell: InteractiveShell | None) -> None:
+def check_out_name(name: str, shell: InteractiveShell | None, example: str = "answer") -> None:
     """`-o NAME` must be a variable name that does not belong to Python or IPython."""
     if not name.isidentifier() or keyword.iskeyword(name):
-        raise UsageError(f"-o {name}: not a Python variable name; try -o answer")
+        raise UsageError(f"-o {name}: not a Python variable name; try -o {example}")
     if _reserved(name, shell):
         raise UsageError(f"-o {name}: that name belongs to Python or IPython, and "
-                         "rebinding it would break later cells; try -o answer")  # fmt: skip
+                         f"rebinding it would break later cells; try -o {example}")  # fmt: skip
 
 
 def _reserved(name: str, shell: InteractiveShell | None) -> bool:

@@ -176,10 +176,10 @@ class RoutePanel(widgets.VBox):
 
     @reported
     def refresh_usage(self, *_: object) -> None:
-        session = self._session
-        totals = session.ledger.totals_by_model(session.notebook)
+        session, notebook = self._session, self._session.notebook  # one key for rows and title
+        totals = session.ledger.totals_by_model(notebook)
         costs = model_costs(session.prices.value, totals)  # no wait: known prices or none
-        title = f"Usage of {session.notebook}"
+        title = f"Usage of {notebook}"
         self.usage.value = usage_table(totals, title=title, costs=costs)["text/html"]
 
     def _request(self) -> tuple[str, RunOptions]:

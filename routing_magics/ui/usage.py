@@ -3,7 +3,6 @@ chart, estimated costs, the account's caps, a pandas DataFrame or a CSV file."""
 
 from __future__ import annotations
 
-import keyword
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from ..api.client import QUICK_TIMEOUT
 from ..display.charts import token_chart
 from ..display.tables import allowance_table, table, usage_table
 from ..ledger import reports
+from .options import check_out_name
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
@@ -59,19 +59,20 @@ def parse_usage_args(rest: str) -> UsageArgs:
     if args.reset and (args.everyone or args.today or args.out or args.csv):
         others = "--all" if args.everyone else "the other options"
         raise UsageError(f"%route usage --reset forgets this notebook's rows only; drop {others}")
-    if args.out is not None and (not args.out.isidentifier() or keyword.iskeyword(args.out)):
-        raise UsageError(f"-o {args.out}: not a Python variable name; try -o usage")
     return args
 
 
 def show_usage(session: Session, shell: InteractiveShell, args: UsageArgs) -> None:
+    if args.out is not None:
+        check_out_name(args.out, shell, example="usage")
+    this_notebook = session.notebook  # read once: the rows and the title name the same key
     if args.reset:
-        gone = session.ledger.reset(session.notebook)
-        print(f"Forgot {gone} usage rows of this notebook ({session.notebook}).")
+        gone = session.ledger.reset(this_notebook)
+        print(f"Forgot {gone} usage rows of this notebook ({this_notebook}).")
         return
     session.prices.start()
     prices = session.prices.get(QUICK_TIMEOUT)
-    notebook = None if args.everyone else session.notebook
+    notebook = None if args.everyone else this_notebook
     if args.out or args.csv:
         return export(session, shell, args, notebook, prices)
     totals = session.ledger.totals_by_model(notebook)

@@ -106,6 +106,13 @@ def test_a_template_naming_a_missing_column_fails_before_any_request(
     assert emu.requests == []
 
 
+def test_a_column_name_cannot_break_the_one_line_error(h: Harness, emu: Emulator) -> None:
+    h.shell.user_ns["odd"] = pd.DataFrame({"two\nlines \x1b[2J": ["x"]})
+    message = one_line(h.run("%%route --each odd\necho: {txt}").error)
+    assert "(columns: two lines" in message and "\x1b" not in message
+    assert emu.requests == []
+
+
 def test_a_daily_cap_fails_the_cell_but_binds_the_answered_rows(h: Harness, emu: Emulator) -> None:
     emu.daily_limit = 2
     message = one_line(h.run("%%route --each reviews -o out --limit 3\necho: {text}").error)

@@ -99,12 +99,15 @@ def test_minus_o_binds_a_dataframe_and_csv_writes_the_same_rows(h: Harness) -> N
     [
         ("%route usage -o", "-o needs a value"),
         ("%route usage -o 1x", "not a Python variable name"),
+        ("%route usage -o In", "-o In: that name belongs to Python or IPython"),
         ("%route usage --weekly", "unknown option --weekly"),
         ("%route usage --reset --today", "drop the other options"),
     ],
 )
 def test_bad_usage_options_are_one_line_errors(h: Harness, line: str, message: str) -> None:
+    history = h.shell.user_ns["In"]
     assert message in one_line(h.run(line).error)
+    assert h.shell.user_ns["In"] is history
 
 
 def _spend(emu: Emulator, requests: int) -> None:

@@ -73,13 +73,11 @@ def _shell() -> object | None:
 
 def _session() -> Session:
     """The loaded extension's session, else a new one from the environment."""
-    shell = _shell()
-    registry = getattr(getattr(shell, "magics_manager", None), "registry", {})
-    magics = registry.get("RouteMagics") if isinstance(registry, dict) else None
-    found = getattr(magics, "session", None)
+    from ...session import Session, loaded_session
+
+    found = loaded_session()
     if found is not None:
         return found
     from ...config import settings_from_env
-    from ...session import Session
 
     return Session(settings_from_env(), notebook=f"script:{Path(sys.argv[0] or 'python').name}")
