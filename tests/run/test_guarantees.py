@@ -7,10 +7,25 @@ file's bytes, and what the emulator received.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.helpers import Harness
-from tests.run.flows import CELLS, FLOWS, MODEL, ledger_files, run_flow
+from tests.run.flows import (
+    CELLS,
+    EXPECTED,
+    FLOWS,
+    MODEL,
+    UNRECORDED,
+    answers,
+    assert_no_traceback,
+    ledger_files,
+    lines_saying,
+    run_flow,
+    visible,
+)
+from tests.test_ledger_failure import a_directory, corrupt, parent_is_a_file
 
 # --- 1. credentials in a base URL never reach the ledger ------------------------------------
 
@@ -64,3 +79,25 @@ def test_a_token_in_the_base_url_query_never_reaches_the_ledger(h: Harness, flow
         h.run(source)  # whether the service answers or not, each request gets its ledger row
     assert h.outcomes(), "no request was recorded"
     assert_ledger_clean(h)
+
+
+# --- 2. a broken ledger never costs the answer -----------------------------------------------
+
+BROKEN = {"garbage file": corrupt, "a directory": a_directory, "under a file": parent_is_a_file}
+
+
+@pytest.mark.parametrize("kind", list(BROKEN))
+@pytest.mark.parametrize("flow", FLOWS)
+def test_a_broken_ledger_never_costs_the_answer(
+    h: Harness, tmp_path: Path, flow: str, kind: str
+) -> None:
+    path = BROKEN[kind](tmp_path / "broken.sqlite")
+    h.ok(f"%config RouteMagics.usage_db = {str(path)!r}")
+    cells = run_flow(h, flow)
+    assert_no_traceback(cells)
+    assert EXPECTED[flow] in answers(h)  # -o is bound
+    shown = "3 rows: 3 answered" if flow == "each" else EXPECTED[flow]
+    assert shown in visible(cells[0])
+    said = lines_saying(cells, UNRECORDED)
+    assert len(said) == 1, said  # one line, once, however many cells or rows
+    assert str(path) in said[0]
