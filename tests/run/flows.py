@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from routing_magics.emulator import Emulator
 from tests.helpers import Cell, Harness
 
 MODEL = "route/mistral-small-2503"
@@ -76,8 +77,13 @@ def assert_no_traceback(cells: list[Cell]) -> None:
         assert "Traceback" not in visible(cell), visible(cell)
 
 
+def chats(emu: Emulator) -> list[Any]:
+    """The chat requests `emu` received."""
+    return [r for r in emu.requests if r.path == "/v1/chat/completions"]
+
+
 def chat_count(h: Harness) -> int:
-    return len(h.chat_requests())
+    return len(chats(h.emu))
 
 
 def ledger_files(db: Path) -> list[Path]:

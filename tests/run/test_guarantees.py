@@ -7,11 +7,13 @@ file's bytes, and what the emulator received.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import Harness
+from routing_magics.emulator import Emulator
+from tests.helpers import Cell, Harness
 from tests.run.flows import (
     CELLS,
     EXPECTED,
@@ -20,6 +22,8 @@ from tests.run.flows import (
     UNRECORDED,
     answers,
     assert_no_traceback,
+    chat_count,
+    chats,
     ledger_files,
     lines_saying,
     run_flow,
@@ -101,3 +105,49 @@ def test_a_broken_ledger_never_costs_the_answer(
     said = lines_saying(cells, UNRECORDED)
     assert len(said) == 1, said  # one line, once, however many cells or rows
     assert str(path) in said[0]
+
+
+# --- 3. the answers cache knows which service answered ---------------------------------------
+
+
+def give_key(h: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`%route key`, as a user gives it: the test emulator is the keyed service from now on."""
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": h.key)
+    h.ok("%route key")
+
+
+def asked_then_cached(h: Harness, source: str, asked: Callable[[], int]) -> Cell:
+    """Run `source` on a service the cache has no answer from: it is asked; run it again: it
+    is not (the same service twice answers from the cache). The first cell is returned."""
+    cell = h.ok(source)
+    assert asked() > 0, "the service was never asked: another service's cached answer was reused"
+    sent = asked()
+    h.ok(source)
+    assert asked() == sent
+    return cell
+
+
+@pytest.mark.parametrize("flow", ["cache", "each"])
+def test_the_answers_cache_knows_the_offline_emulator_from_the_service(
+    offline: Harness, monkeypatch: pytest.MonkeyPatch, flow: str
+) -> None:
+    h, source = offline, CELLS[flow][0]
+    answered_offline = h.ok(source)
+    if flow == "cache":
+        assert "offline emulator" in visible(answered_offline)
+    assert chat_count(h) == 0  # the extension's own emulator answered
+    give_key(h, monkeypatch)
+    keyed = asked_then_cached(h, source, lambda: chat_count(h))
+    assert "offline emulator" not in visible(keyed)
+    assert EXPECTED[flow] in answers(h)
+
+
+@pytest.mark.parametrize("flow", ["cache", "each"])
+def test_the_answers_cache_knows_one_service_from_another(h: Harness, flow: str) -> None:
+    source = CELLS[flow][0]
+    asked_then_cached(h, source, lambda: chat_count(h))
+    with Emulator(token_rate=None) as other:
+        other.per_minute_limit = 6000
+        h.ok(f"%config RouteMagics.base_url = {other.base_url!r}")
+        asked_then_cached(h, source, lambda: len(chats(other)))
+    assert EXPECTED[flow] in answers(h)
