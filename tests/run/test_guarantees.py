@@ -151,3 +151,60 @@ def test_the_answers_cache_knows_one_service_from_another(h: Harness, flow: str)
         h.ok(f"%config RouteMagics.base_url = {other.base_url!r}")
         asked_then_cached(h, source, lambda: len(chats(other)))
     assert EXPECTED[flow] in answers(h)
+
+
+# --- 4. -o results carry the request; --dry-run shows it without sending ---------------------
+
+SYSTEM = "Be brief."
+
+
+def fields_of(value: object) -> list[object]:
+    """Every public, non-callable attribute of `value`."""
+    names = [n for n in dir(value) if not n.startswith("_")]
+    return [v for v in (getattr(value, n) for n in names) if not callable(v)]
+
+
+@pytest.mark.parametrize("flow", ["single", "cache"])
+def test_o_results_carry_the_request_that_was_sent_without_the_key(h: Harness, flow: str) -> None:
+    h.shell.user_ns["topic"] = "owls"
+    cache = "--cache " if flow == "cache" else ""
+    source = f'%%route {MODEL} -s "{SYSTEM}" -t 0.3 -m 200 {cache}-o out\necho: about {{topic}}'
+    for _ in CELLS[flow]:  # the cache flow's second cell answers from the cache
+        h.ok(source)
+    request = h.shell.user_ns["out"].request
+    sent = chats(h.emu)[-1].body
+    assert request.model == MODEL
+    assert [dict(m) for m in request.messages] == sent["messages"]
+    assert sent["messages"][0] == {"role": "system", "content": SYSTEM}
+    assert isinstance(request.params, dict)
+    assert (request.params["temperature"], request.params["max_tokens"]) == (0.3, 200)
+    assert h.key not in repr(request)
+    for value in fields_of(request):
+        assert h.key not in repr(value)
+
+
+@pytest.mark.parametrize(
+    ("line", "prompt", "shown"),
+    [
+        ("", "hello there", ["hello there"]),
+        (f'-s "{SYSTEM}" -o req', "Tell me about {topic}", [SYSTEM, "Tell me about owls"]),
+    ],
+    ids=["plain", "system, name and -o"],
+)
+def test_dry_run_shows_the_messages_and_an_estimate_and_sends_nothing(
+    h: Harness, line: str, prompt: str, shown: list[str]
+) -> None:
+    h.shell.user_ns["topic"] = "owls"
+    before = len(h.emu.requests)
+    cell = h.ok(f"%%route {MODEL} --dry-run {line}\n{prompt}")
+    assert len(h.emu.requests) == before  # nothing was sent
+    for text in shown:
+        assert text in visible(cell)
+    assert "tokens" in visible(cell)  # the estimate
+    if "-o req" in line:
+        request = h.shell.user_ns["req"]
+        assert request.model == MODEL
+        assert [dict(m) for m in request.messages] == [
+            {"role": "system", "content": SYSTEM},
+            {"role": "user", "content": "Tell me about owls"},
+        ]
