@@ -92,9 +92,9 @@ def _is_chat(line: bytes) -> bool:
 
 
 @contextlib.contextmanager
-def keyed_session(base_url: str, folder: Path, fallback: str | None = None) -> Iterator[Session]:
-    """A session with a key on `base_url` (what `routing_magics.each` uses outside a notebook)."""
-    settings = Settings(api_key="rk_test_hardening", base_url=base_url, fallback_base_url=fallback,
+def keyed_session(base_url: str, folder: Path) -> Iterator[Session]:
+    """A session with a key on `base_url` and no fallback (as `routing_magics.each` takes)."""
+    settings = Settings(api_key="rk_test_hardening", base_url=base_url, fallback_base_url=None,
                         usage_db=str(folder / "u.sqlite"))  # fmt: skip
     session = Session(settings, notebook="hardening.ipynb")
     try:
