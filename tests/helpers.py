@@ -116,12 +116,24 @@ class Harness:
 
 @contextmanager
 def magic_harness(
-    emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, display: str = "rich"
+    emu: Emulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    display: str = "rich",
+    keyed: bool = True,
 ) -> Iterator[Harness]:
-    """A shell whose RouteMagics talks to `emu` with a random key; cleaned up afterwards."""
+    """A shell whose RouteMagics talks to `emu` with a random key; cleaned up afterwards.
+
+    `keyed=False` starts with no key (the extension's own emulator, unthrottled) until the
+    test gives `harness.key` with `%route key`."""
     key = f"rk_test_{secrets.token_hex(16)}"
     db = tmp_path / "u.sqlite"
-    monkeypatch.setenv("ROUTING_RUN_API_KEY", key)
+    if keyed:
+        monkeypatch.setenv("ROUTING_RUN_API_KEY", key)
+    else:
+        monkeypatch.delenv("ROUTING_RUN_API_KEY", raising=False)
+        monkeypatch.setenv("ROUTING_MAGICS_EMULATOR_TOKEN_RATE", "0")
     monkeypatch.setenv("ROUTING_RUN_BASE_URL", emu.base_url)
     monkeypatch.setenv("ROUTING_RUN_FALLBACK_BASE_URL", "")
     monkeypatch.setenv("ROUTING_MAGICS_USAGE_DB", str(db))
