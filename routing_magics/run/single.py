@@ -95,9 +95,5 @@ def request_args(options: RunOptions) -> dict[str, Any]:
 
 
 def _prices(session: Session) -> PriceList | None:
-    """Today's prices, waiting a moment for them (asked at most once a day)."""
-    session.prices.start()
-    try:
-        return session.prices.get(1.0)
-    except KeyboardInterrupt:
-        return None
+    """Prices already known to this session: a dry run sends nothing, not even GET /pricing."""
+    return session.prices.value

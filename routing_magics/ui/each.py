@@ -13,6 +13,7 @@ from IPython.display import display
 from ..display.progress import TqdmProgress, summary_bundles
 from ..run.batch import DEFAULT_CONCURRENCY, BatchOptions, BatchResult, run_batch
 from ..run.batch.columns import answers, check_into, write_into
+from .advice import notebook_message
 from .views import is_rich
 
 if TYPE_CHECKING:
@@ -73,6 +74,8 @@ def run_each(
         session, each.frame, frame, template, options, batch, shell.user_ns,
         TqdmProgress(rich=rich, description=each.frame), stop,
     )  # fmt: skip
+    if result.stopped_by is not None:  # the notebook's advice, not a script's
+        result.stopped = notebook_message(result.stopped_by)
     _bind(shell, frame, result, each)
     _show(result, rich)
     if result.unrecorded:

@@ -48,7 +48,7 @@ RETRY_AFTERS = {"seconds": "999999", "date": "Thu, 01 Jan 2099 00:00:00 GMT", "i
 @pytest.fixture
 def short_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     """The one cap on any Retry-After wait, read at call time: short, so the tests are quick."""
-    monkeypatch.setattr("routing_magics.api.transport.RETRY_AFTER_CAP", 0.5, raising=False)
+    monkeypatch.setattr("routing_magics.api.policy.RETRY_AFTER_CAP", 0.5)
 
 
 @pytest.mark.timeout(30)

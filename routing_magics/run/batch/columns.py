@@ -37,7 +37,9 @@ def check_into(frame_name: str, frame: object, into: str | None, out: str | None
 def parse_json(text: str) -> tuple[object, str | None]:
     """An answer parsed as JSON (its first fenced block, if any): (value, None), or (None, why
     not). Nesting too deep for Python counts as not JSON, as it would for any reader."""
-    blocks = code_blocks(text)
+    # Only an answer with a fence is parsed as markdown: one of 100,000 brackets would take
+    # seconds to, and is no JSON anyway.
+    blocks = code_blocks(text) if "```" in text or "~~~" in text else []
     try:
         return json.loads(blocks[0] if blocks else text), None
     except (ValueError, RecursionError) as exc:

@@ -109,13 +109,21 @@ def _jobs(
                 system=options.system,
             )  # fmt: skip
             check_sendable(prepared.messages)
-        except errors.RoutingError as exc:
-            message = " ".join(str(exc).split())
-            result.outcomes[position] = RowOutcome("failed", None, exc.code or "BAD_ROW", message)
+        except Exception as exc:  # a value's own __str__ may raise anything: that row fails
+            result.outcomes[position] = _unsendable(exc)
             continue
         request = ChatRequest(model, prepared.messages, params)
         jobs.append(RowJob(position, cache_key(session, request, fmt), request))
     return jobs
+
+
+def _unsendable(exc: Exception) -> RowOutcome:
+    """A row whose request could not be built: failed, in one line that says why."""
+    if isinstance(exc, errors.RoutingError):
+        return RowOutcome("failed", None, exc.code or "BAD_ROW", " ".join(str(exc).split()))
+    detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+    return RowOutcome("failed", None, "BAD_ROW", f"a value of this row cannot be shown as text "
+                      f"({detail})")  # fmt: skip
 
 
 def _take_cached(

@@ -112,7 +112,7 @@ class BatchLoop:
         if retry and self._retry(sent, senders):
             return None
         if isinstance(error, _STOPS_BATCH) or error.status in (401, 403):
-            self._result.stopped = f"{error}"
+            self._result.stopped, self._result.stopped_by = f"{error}", error
             senders.stop.set()
             return self._settle(job, RowOutcome("not sent", None, error.code, _one_line(error)))
         if isinstance(error, errors.Stopped) or (

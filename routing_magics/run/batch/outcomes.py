@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ...api.errors import ConfigurationError
+from ...api.errors import ConfigurationError, RoutingError
 from ...display.progress import BatchSummary, FailedRow
 from ...prompt.rows import FrameRows
 
@@ -58,6 +58,7 @@ class BatchResult:
     requests: int = 0
     rate_limited: int = 0
     unrecorded: str | None = None  # the line that says the ledger or cache failed, if it did
+    stopped_by: RoutingError | None = None  # the error that stopped it (a shell words its advice)
 
     def count(self, status: RowStatus) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
