@@ -35,8 +35,7 @@ class ChatMemory:
     def reset(self) -> None:
         self._exchanges.clear()
 
-    def __len__(self) -> int:
-        """The number of exchanges (user + assistant pairs)."""
+    def __len__(self) -> int:  # exchanges: user + assistant pairs
         return len(self._exchanges)
 
     def messages(self) -> list[dict[str, str]]:
@@ -150,15 +149,9 @@ class Session:
         self.account.invalidate()
         with self._lock:
             old, self.settings = self.settings, settings
-            if self._client is not None:
-                self._client.close()
-                self._client = None
-            if self._ledger is not None and settings.usage_db != old.usage_db:
-                self._ledger.close()
-                self._ledger = None
-            if self._cache is not None and settings.usage_db != old.usage_db:
-                self._cache.close()
-                self._cache = None
+            self._release("_client")
+            if settings.usage_db != old.usage_db:
+                self._release("_ledger", "_cache")
             if self._emulator_start is not None and self.emulator is not None:
                 self.emulator.token_rate = settings.emulator_token_rate
 
@@ -223,12 +216,7 @@ class Session:
         """The line to show for a ledger that failed: once per session and reason, else None."""
         said, self._ledger_said = self._ledger_said, str(problem)
         with self._lock:  # reopened on next use: the user may have moved the file aside
-            if self._ledger is not None:
-                self._ledger.close()
-                self._ledger = None
-            if self._cache is not None:
-                self._cache.close()
-                self._cache = None
+            self._release("_ledger", "_cache")
         return None if said == str(problem) else str(problem)
 
     def use_model(self, model: str) -> str:
@@ -264,17 +252,17 @@ class Session:
         with contextlib.suppress(errors.RoutingError):
             self.catalog.merge(self.client.list_models())
 
+    def _release(self, *names: str) -> None:
+        """Close and forget these lazily opened parts (client, ledger, cache)."""
+        for name in names:
+            part = getattr(self, name)
+            if part is not None:
+                part.close()
+                setattr(self, name, None)
+
     def close(self) -> None:
         """Release the client, the ledger and the emulator; later use opens them anew."""
-        if self._client is not None:
-            self._client.close()
-            self._client = None
-        if self._ledger is not None:
-            self._ledger.close()
-            self._ledger = None
-        if self._cache is not None:
-            self._cache.close()
-            self._cache = None
+        self._release("_client", "_ledger", "_cache")
         emulator = self.emulator
         if emulator is not None:
             emulator.stop()

@@ -73,9 +73,7 @@ class Transport:
         # server is still generating (and billing), so it gets a longer one and no retry.
         whole_answer = method == "POST" and not (body and body.get("stream"))
         base, attempts = self.base_url, self.policy.max_attempts
-        # One attempt more than the policy when it would end on the primary: a client that
-        # does not retry (a batch's) still fails over to the secondary once.
-        for attempt in range(1, attempts + 2):
+        for attempt in range(1, attempts + 2):  # +1: a spent policy may still fail over once
             request = self._request(method, base + path, body, trace, whole_answer)
             shown = self._hidden.get(base, base)
             cause: Exception | None = None
@@ -104,8 +102,8 @@ class Transport:
         raise AssertionError("unreachable")
 
     def _can_fail_over(self, base: str, error: errors.RoutingError) -> bool:
-        """Whether a spent policy may still try the secondary: not for a 429, which is the
-        account's (same keys on both services)."""
+        """Whether a spent policy may still try the secondary once (so a client that does not
+        retry, a batch's, fails over too); not for a 429: the account's, on both services."""
         on_primary = self.fallback_base_url is not None and base != self.fallback_base_url
         return on_primary and not isinstance(error, errors.RateLimited)
 

@@ -29,7 +29,7 @@ from tests.run.flows import (
     run_flow,
     visible,
 )
-from tests.test_ledger_failure import a_directory, corrupt, parent_is_a_file
+from tests.ledger.test_failure import a_directory, corrupt, parent_is_a_file
 
 # --- 1. credentials in a base URL never reach the ledger ------------------------------------
 
