@@ -12,6 +12,7 @@ import time
 import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -74,7 +75,7 @@ class Transport:
         whole_answer = method == "POST" and not (body and body.get("stream"))
         base, attempts = self.base_url, self.policy.max_attempts
         for attempt in range(1, attempts + 2):  # +1: a spent policy may still fail over once
-            request = self._request(method, base + path, body, trace, whole_answer)
+            request = self._request(method, endpoint_url(base, path), body, trace, whole_answer)
             shown = self._hidden.get(base, base)
             cause: Exception | None = None
             try:
@@ -115,7 +116,7 @@ class Transport:
         if self._key:  # GET /pricing asks for a Bearer key; X-API-Key goes too, as always
             headers["Authorization"] = f"Bearer {self._key}"
         request = self.http.build_request(
-            "GET", base + path, headers=headers, timeout=httpx.Timeout(timeout)
+            "GET", endpoint_url(base, path), headers=headers, timeout=httpx.Timeout(timeout)
         )
         try:
             response = self.http.send(request, stream=True)
@@ -245,3 +246,10 @@ class Transport:
 
 def ms_since(started: float, ended: float = 0.0) -> int:
     return int(((ended or time.monotonic()) - started) * 1000)
+
+
+def endpoint_url(base: str, path: str) -> str:
+    """`path` after the base URL's own path; a query the base carries (a proxy's token) stays
+    a query instead of swallowing the path."""
+    parts = urlsplit(base)
+    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + path))

@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..prompt.tool_schema import TOOL_ERROR_PREFIX
+
 _WORD_RE = re.compile(r"[A-Za-z][\w'’-]*")
 _NUMBER_RE = re.compile(r"-?\d+(?:\.\d+)?")
 
@@ -217,8 +219,9 @@ def _result_line(messages: Sequence[Mapping[str, Any]], result: Mapping[str, Any
     content = result.get("content")
     text = content if isinstance(content, str) else json.dumps(content)
     label = _call_label(messages, result.get("tool_call_id"))
-    if text.startswith("Error:"):
-        return f"- `{label}` failed ({text.removeprefix('Error:').strip()}), so I cannot use it"
+    if text.startswith(TOOL_ERROR_PREFIX):
+        why = text.removeprefix(TOOL_ERROR_PREFIX).strip()
+        return f"- `{label}` failed ({why}), so I cannot use it"
     return f"- `{label}` → {describe_result(text)}"
 
 
@@ -227,7 +230,7 @@ def answer_from_tool_result(
 ) -> tuple[str, str]:
     """(prose answer, reasoning) when the last messages carry tools' results."""
     results = _results(messages) or [messages[-1]]
-    if len(results) == 1 and not str(results[0].get("content") or "").startswith("Error:"):
+    if len(results) == 1 and not str(results[0].get("content") or "").startswith(TOOL_ERROR_PREFIX):
         content = results[0].get("content")
         text = content if isinstance(content, str) else json.dumps(content)
         name = _tool_name(messages, results[0].get("tool_call_id"))

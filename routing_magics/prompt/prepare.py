@@ -177,9 +177,14 @@ def _frame_references(template: str, namespace: Mapping[str, object]) -> list[st
     ]
 
 
-def _check_df(df_name: str | None, rows: int, namespace: Mapping[str, object]) -> None:
+def check_rows(rows: int) -> None:
+    """The one check of `--rows`, for a cell and a batch alike."""
     if rows < 1:
         raise ConfigurationError(f"--rows {rows}: show at least 1 row (e.g. --rows 50)")
+
+
+def _check_df(df_name: str | None, rows: int, namespace: Mapping[str, object]) -> None:
+    check_rows(rows)
     if df_name is None:
         return
     if df_name not in namespace:

@@ -17,6 +17,8 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from ..api.errors import ConfigurationError
 
 JsonSchema = dict[str, Any]
+#: How a tool message says the call failed; the emulator's demo answers read it by this prefix.
+TOOL_ERROR_PREFIX = "Error:"
 
 _SCALARS: dict[type, str] = {str: "string", int: "integer", float: "number", bool: "boolean"}
 _UNIONS = (Union, types.UnionType)

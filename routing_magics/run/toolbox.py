@@ -16,7 +16,7 @@ from typing import Any
 from ..api import errors
 from ..api.models import ToolCall
 from ..display.protocols import ToolCallInfo, ToolState, View
-from ..prompt.tool_schema import JsonSchema, tool_schema
+from ..prompt.tool_schema import TOOL_ERROR_PREFIX, JsonSchema, tool_schema
 
 RESULT_CHARS = 4_000
 ERROR_CHARS = 300
@@ -143,7 +143,7 @@ def _decode(arguments: str) -> dict[str, Any] | None:
 
 def tool_message(record: ToolCallRecord) -> dict[str, Any]:
     """The `role: tool` message that carries a call's result (or its error) to the model."""
-    content = record.result if record.result is not None else f"Error: {record.error}"
+    content = record.result if record.result is not None else f"{TOOL_ERROR_PREFIX} {record.error}"
     return {"role": "tool", "tool_call_id": record.id, "content": content}
 
 

@@ -34,9 +34,7 @@ def cell_options(
         raise UsageError(f"-t {args.temperature}: temperature must be between 0 and 2")
     if args.max_tokens is not None and args.max_tokens < 1:
         raise UsageError(f"-m {args.max_tokens}: max tokens must be a positive integer")
-    rows = defaults.rows if args.rows is None else args.rows
-    if rows < 1:
-        raise UsageError(f"--rows {rows}: give at least 1 row")
+    rows = defaults.rows if args.rows is None else args.rows  # checked where it is used
     if args.out is not None:
         check_out_name(args.out, shell)
     if args.format not in FORMATS:

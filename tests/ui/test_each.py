@@ -88,6 +88,9 @@ def test_polars_frames_give_polars_series_and_into_needs_o(h: Harness, emu: Emul
         ("--each reviews --chat", "--chat does not combine with --each"),
         ("--each reviews --format code", "--format code needs one answer"),
         ("--each reviews route/nope", "unknown model 'route/nope'"),
+        ("--each reviews --rows 0", "--rows 0: show at least 1 row"),
+        ("--each reviews --limit -1", "--limit -1: give 0 or more rows"),
+        ("--each reviews --dry-run", "drop --tools, --cells and --dry-run"),
     ],
 )
 def test_bad_options_fail_in_one_line_before_any_request(

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from ...api import errors
 from ...api.models import ChatRequest
 from ...display.progress import Progress
-from ...prompt.prepare import prepare_prompt
+from ...prompt.prepare import check_rows, prepare_prompt
 from ...prompt.rows import FrameRows, check_row_template, frame_rows, row_namespace
 from ..exchange import Exchange, check_sendable
 from ..options import RunOptions
@@ -52,6 +52,7 @@ def run_batch(
 ) -> BatchResult:
     """Answer `template` once per row of `frame`; configuration errors raise before any request."""
     batch.check()
+    check_rows(options.rows)
     model = session.check_model(options.model)
     rows = frame_rows(frame_name, frame)
     check_row_template(template, rows, frame_name, namespace)
