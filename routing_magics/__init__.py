@@ -13,11 +13,13 @@ from ._version import __version__
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
+    from .run.ask import ask
     from .run.batch.each import each
     from .session import Session
 
 __all__ = [
     "__version__",
+    "ask",
     "current_session",
     "each",
     "load_ipython_extension",
@@ -53,9 +55,13 @@ def current_session() -> Session:
 
 
 def __getattr__(name: str) -> object:
-    """`routing_magics.each` loads the batch flow on first use (PEP 562): import stays cheap."""
+    """`each` and `ask` load their flows on first use (PEP 562): import stays cheap."""
     if name == "each":
         from .run.batch.each import each
 
         return each
+    if name == "ask":
+        from .run.ask import ask
+
+        return ask
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,6 +18,7 @@ class Route:
     tier: str
     providers: tuple[str, ...] = ()
     max_output: int | None = None
+    tools: bool = True  # takes `tools`; no route is known not to (facts: "compatible models")
 
     @property
     def tier_label(self) -> str:
@@ -78,6 +79,11 @@ class Catalog:
 
     def get(self, model: str) -> Route | None:
         return self._routes.get(model)
+
+    def takes_tools(self, model: str) -> bool:
+        """Whether the route is known to take `tools` (unknown routes are assumed to)."""
+        route = self._routes.get(model)
+        return route.tools if route else True
 
     def context_of(self, model: str) -> int:
         route = self._routes.get(model)

@@ -94,6 +94,7 @@ class Completion:
     tool_calls: list[ToolCall] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
     request: ChatRequest | None = field(default=None, repr=False)
+    data: Any = field(default=None, repr=False)  # `--schema`: the validated object
 
     def __str__(self) -> str:
         return self.text

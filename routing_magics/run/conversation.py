@@ -21,6 +21,7 @@ from ..display.outcome import footer_info, notice_for, provenance
 from .exchange import Exchange, OnStream
 from .record import Recorder
 from .spend import footer_extras, start_lookups
+from .structured import StructuredUse, Verdict, canonical_text, check, mismatch, repair_messages
 from .toolbox import Confirm, Toolbox, ToolCallRecord, assistant_message, tool_message
 
 if TYPE_CHECKING:
@@ -57,12 +58,14 @@ class Conversation:
     tools: ToolUse | None = None
     on_stream: OnStream | None = None
     max_tokens: int | None = None
+    structured: StructuredUse | None = None
     steps: list[Completion] = field(default_factory=list)
     records: list[ToolCallRecord] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.recorder = Recorder(self.session)
         self.messages: list[dict[str, Any]] = list(self.request.messages)
+        self.data: Any = None  # the validated object of a structured answer
 
     def run(self, *, cached: CachedAnswer | None = None, cache_as: str | None = None) -> Completion:
         """Every step, then the footer; raises the failure (after the footer) if there was one.
@@ -74,6 +77,10 @@ class Conversation:
             exchange = Exchange(self.request)
             self._take(exchange, exchange.replay(cached, self.view), None)
             failure, notice = None, None
+            if self.structured is not None:
+                self.data = check(self.structured, self.steps[-1]).data
+        elif self.structured is not None:
+            failure, notice = self._ask_structured(self.structured, cache_as)
         else:
             failure, notice = self._drive(cache_as)
         done = self._result()
@@ -96,6 +103,25 @@ class Conversation:
             return errors.Stopped("stopped by the user while a tool ran"), None
         except errors.RoutingError as exc:  # --confirm with no input box
             return exc, None
+
+    def _ask_structured(
+        self, use: StructuredUse, cache_as: str | None
+    ) -> tuple[errors.RoutingError | None, str | None]:
+        """Ask, check, and repair up to `use.repairs` times; (the failure, a repair notice)."""
+        verdict = Verdict()
+        for turn in range(use.repairs + 1):
+            done, failure = self._step(None)
+            if failure is not None:
+                return failure, None
+            verdict = check(use, done)
+            if verdict.ok:
+                self.data = verdict.data
+                if cache_as is not None:
+                    self.recorder.keep(cache_as, done, canonical_text(verdict.raw))
+                return None, _repair_notice(turn, verdict) if turn else None
+            if turn < use.repairs:
+                self.messages += repair_messages(use, done, verdict)
+        return mismatch(use, verdict), None
 
     def _step(self, cache_as: str | None) -> tuple[Completion, errors.RoutingError | None]:
         """One request, streamed into the view and recorded whatever happens."""
@@ -132,8 +158,8 @@ class Conversation:
 
     def _result(self) -> Completion:
         """One step as it is; several added up: texts joined, usage and latency summed."""
-        if self.tools is None:
-            return self.steps[-1]
+        if self.tools is None and len(self.steps) == 1:
+            return replace(self.steps[-1], data=self.data)
         steps, last = self.steps, self.steps[-1]
         usage = Usage(
             sum(s.usage.prompt_tokens for s in steps),
@@ -141,13 +167,14 @@ class Conversation:
             sum(s.usage.total_tokens for s in steps),
             estimated=any(s.usage.estimated for s in steps),
         )
-        return ToolRun(
+        kind = ToolRun if self.tools is not None else _Repaired
+        return kind(
             text="\n\n".join(s.text for s in steps if s.text.strip()),
             reasoning="\n\n".join(s.reasoning for s in steps if s.reasoning.strip()),
             model=last.model, provider=last.provider, finish_reason=last.finish_reason,
             usage=usage, latency_ms=sum(s.latency_ms or 0 for s in steps),
-            endpoint=last.endpoint, tool_calls=list(self.records), request=last.request,
-            steps=len(steps),
+            endpoint=last.endpoint, tool_calls=list(self.records) or last.tool_calls,
+            request=last.request, data=self.data, steps=len(steps),
         )  # fmt: skip
 
     def _finish(
@@ -166,6 +193,18 @@ class Conversation:
             notice = notice or notice_for(done, max_tokens=self.max_tokens, primary=primary)
         notice = " ".join(n for n in (notice, self.recorder.trouble) if n) or None
         self.view.finish(footer, notice=notice, metadata=provenance(done))
+
+
+@dataclass
+class _Repaired(Completion):
+    """A structured answer that took repair turns: `.steps` requests, usage summed."""
+
+    steps: int = 0
+
+
+def _repair_notice(turns: int, verdict: Verdict) -> str:
+    said = f"{turns} repair turn" + ("" if turns == 1 else "s")
+    return f"The first answer did not match the schema; {said} fixed it."
 
 
 def _bound_notice(max_steps: int, calls: list[ToolCall]) -> str:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..prompt.history import NotebookContext
+    from .structured import StructuredUse
 
 
 @dataclass(frozen=True)
@@ -21,3 +22,4 @@ class RunOptions:
     stream: bool = True
     cache: bool = False  # answer from the answers cache when it holds this exact request
     notebook: NotebookContext | None = None  # {In[n]}-style lookups and --cells context
+    schema: StructuredUse | None = None  # --schema: a structured answer, validated

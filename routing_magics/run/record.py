@@ -85,6 +85,14 @@ class Recorder:
     def _due(self) -> bool:
         return len(self._rows) >= FLUSH_ROWS or time.monotonic() - self._flushed >= FLUSH_SECONDS
 
+    def keep(self, key: str, done: Completion, text: str) -> None:
+        """Keep a finished answer under `key` with `text` as its body (a structured answer's
+        validated JSON, which a tool call's answer has nowhere else)."""
+        self._answers[key] = CachedAnswer(done.model, text, done.reasoning, done.provider,
+                                          done.finish_reason)  # fmt: skip
+        if not self._buffered:
+            self.flush()
+
     def cached_answers(self, keys: Iterable[str]) -> Mapping[str, CachedAnswer]:
         """The cache's answers among `keys`; none when the cache cannot be read."""
         found: Mapping[str, CachedAnswer] = {}

@@ -8,7 +8,7 @@ after the request is built happens in run/conversation.py, over run/exchange.py.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from ..api.models import ChatRequest, Completion
@@ -17,6 +17,7 @@ from ..session import Session
 from .conversation import Conversation, ToolUse
 from .options import RunOptions
 from .record import cache_key
+from .structured import ask_with, check
 
 if TYPE_CHECKING:
     from ..api.pricing import PriceList
@@ -39,10 +40,14 @@ def run_prompt(
     Once the request starts, whatever happens, the view is finished with the partial text kept,
     a ledger row is written, and Ctrl-C surfaces as `errors.Stopped` rather than KeyboardInterrupt.
     """
+    options = for_route(session, options)
     request, prepared = build_request(session, template, options, namespace)
-    conversation = Conversation(session, request, view, tools, on_stream, options.max_tokens)
-    key = cache_key(session, request) if options.cache and tools is None else None
+    conversation = Conversation(session, request, view, tools, on_stream, options.max_tokens,
+                                options.schema)  # fmt: skip
+    key = _cache_key(session, request, options) if options.cache and tools is None else None
     hit = conversation.recorder.cached_answers([key]).get(key) if key else None
+    if hit is not None and options.schema is not None:  # validated again before it is served
+        hit = hit if check(options.schema, Completion(text=hit.text)).ok else None
     done = conversation.run(cached=hit, cache_as=key)
     if options.chat:
         session.memory.add(prepared.user_text, done.text)
@@ -62,7 +67,7 @@ def dry_run(
     session: Session, template: str, options: RunOptions, namespace: Mapping[str, object]
 ) -> DryRun:
     """The exact request a cell would send, with its estimated prompt tokens and their cost."""
-    request, _ = build_request(session, template, options, namespace)
+    request, _ = build_request(session, template, for_route(session, options), namespace)
     tokens = sum(estimate_tokens(str(m.get("content") or "")) for m in request.messages)
     prices = _prices(session)
     cost = prices.cost(request.model, tokens, 0) if prices is not None else None
@@ -81,7 +86,22 @@ def build_request(
         notebook=options.notebook,
     )  # fmt: skip
     request = ChatRequest(model, prepared.messages, request_args(options), stream=options.stream)
+    if options.schema is not None:
+        request = ask_with(request, options.schema)
     return request, prepared
+
+
+def for_route(session: Session, options: RunOptions) -> RunOptions:
+    """The options with `--schema`'s way of asking settled for the cell's route."""
+    if options.schema is None:
+        return options
+    takes_tools = session.catalog.takes_tools(session.check_model(options.model))
+    return replace(options, schema=options.schema.for_route(takes_tools))
+
+
+def _cache_key(session: Session, request: ChatRequest, options: RunOptions) -> str:
+    fmt = options.schema.cache_format() if options.schema is not None else "markdown"
+    return cache_key(session, request, fmt)
 
 
 def request_args(options: RunOptions) -> dict[str, Any]:

@@ -24,7 +24,14 @@ def extract_code(text: str) -> str:
 
 
 def apply_format(shell: InteractiveShell, done: Completion, fmt: Format) -> None:
-    """--format code: the code goes into a new cell below; json: the answer must parse."""
+    """--format code: the code goes into a new cell below; json: the answer must parse;
+    --schema: the validated object, as a table."""
+    if done.data is not None:
+        from IPython.display import display
+
+        from ..display.structured import object_bundle
+
+        display(object_bundle(done.data), raw=True)
     if fmt == "code" and done.text.strip():
         shell.set_next_input(extract_code(done.text), replace=False)
     elif fmt == "json":

@@ -87,7 +87,8 @@ def run_each(
 def _bind(shell: InteractiveShell, frame: object, result: BatchResult, each: EachArgs) -> None:
     value = answers(result, each.into or each.out or "answer", each.fmt)
     if each.into:
-        changed, note = write_into(frame, value, each.into)
+        joiner = "" if result.schema is not None else "_"  # --into PREFIX: PREFIX + field
+        changed, note = write_into(frame, value, each.into, joiner)
         if note:  # polars: the frame cannot change, -o gets the new one
             value = changed
             print(f"{note} ({each.frame} is unchanged).")

@@ -65,6 +65,15 @@ class RouteMagics(Magics):
     requests_per_minute = Int(
         None, allow_none=True, help="Pace of --each batches; default: the plan's per-minute limit."
     ).tag(config=True)
+    schema_via = Enum(
+        ["auto", "tool", "text"],
+        "auto",
+        help="How --schema asks: a function "
+        "the model must call, or the system message; auto: by route.",
+    ).tag(config=True)
+    schema_repairs = Int(1, help="Repair turns after an answer that misses --schema.").tag(
+        config=True
+    )
     display_mode = Enum(
         ["auto", "rich", "text"], "auto", help="rich: HTML live view; text: print as it arrives."
     ).tag(config=True)
@@ -150,6 +159,11 @@ class RouteMagics(Magics):
     @argument("--confirm", action="store_true", help="Ask before each tool call runs.")
     @argument("--cells", type=int, default=0, help="Add the last N cells and their outputs.")
     @argument("--dry-run", action="store_true", help="Show what would be sent; send nothing.")
+    @argument(
+        "--schema",
+        help="Answer as this schema (a model, dataclass, TypedDict, dict or "
+        '"name, age int"); -o .data holds it.',
+    )
     @no_var_expand  # {name} is ours to fill, once, with dataframes fitted (prompt.interpolate)
     @line_cell_magic
     def route(self, line: str, cell: str | None = None) -> None:
@@ -217,7 +231,8 @@ class RouteMagics(Magics):
         return self._call(interpolate, line, namespace, render_value=text_of)
 
     def _cell_options(self, args: argparse.Namespace) -> tuple[RunOptions, str | None, Format]:
-        defaults = OptionDefaults(self.rows, self.max_tokens, self.session.cache_cells)
+        defaults = OptionDefaults(self.rows, self.max_tokens, self.session.cache_cells,
+                                  self.schema_via, self.schema_repairs)  # fmt: skip
         return cell_options(args, defaults, self.shell)
 
     def _ask(

@@ -6,13 +6,16 @@ import argparse
 import builtins
 import keyword
 import re
-from typing import NamedTuple, cast
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
 from ..display.protocols import FORMATS, Format
 from ..run.options import RunOptions
+
+if TYPE_CHECKING:
+    from ..run.structured import StructuredUse, Via
 
 # IPython's output history (_1, _i1, _ii, …): rebinding one confuses the shell.
 _HISTORY_NAME = re.compile(r"_+|_i+|_i?\d+|_[iod]h")
@@ -24,6 +27,8 @@ class OptionDefaults(NamedTuple):
     rows: int
     max_tokens: int | None
     cache: bool
+    schema_via: str = "auto"
+    schema_repairs: int = 1
 
 
 def cell_options(
@@ -49,6 +54,7 @@ def cell_options(
         chat=args.chat,
         stream=not args.no_stream,
         cache=args.cache or defaults.cache,
+        schema=_structured(args, defaults, shell),
     )
     return options, args.out, cast(Format, args.format)
 
@@ -76,3 +82,28 @@ def _unquote(text: str | None) -> str | None:
     if text and len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
         return text[1:-1]
     return text
+
+
+def _structured(
+    args: argparse.Namespace, defaults: OptionDefaults, shell: InteractiveShell | None
+) -> StructuredUse | None:
+    """`--schema SPEC` read against the notebook (a bad SPEC is one line, before any request)."""
+    spec = _unquote(getattr(args, "schema", None))
+    if not spec:
+        return None
+    from ..api.errors import RoutingError
+    from ..prompt.schema import schema_from_spec
+    from ..run.structured import StructuredUse
+
+    if args.tools or args.format in ("code", "json"):
+        raise UsageError("--schema gives one object: drop --tools and --format code/json")
+    if defaults.schema_repairs < 0:
+        raise UsageError("RouteMagics.schema_repairs: give 0 or more repair turns")
+    try:
+        schema = schema_from_spec(spec, shell.user_ns if shell is not None else {})
+    except RoutingError as exc:
+        from .advice import notebook_message
+
+        raise UsageError(notebook_message(exc)) from None
+    via = cast("Via", defaults.schema_via)
+    return StructuredUse(schema, via, defaults.schema_repairs)

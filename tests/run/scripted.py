@@ -69,11 +69,14 @@ class EchoService(HostileServer):
             line, body = _parts(request)
             if _is_chat(line):
                 first = next(self._chats) == 0 and self._first is not None
-                (self._first if first else echo)(conn, json.loads(body))  # type: ignore[misc]
+                (self._first if first else self._chat)(conn, json.loads(body))  # type: ignore[misc]
             elif b"/user/requests" in line:
                 reply(200, json.dumps(ACCOUNT).encode())(conn, self)
             else:
                 reply(404, b"Not found", "text/plain")(conn, self)
+
+    def _chat(self, conn: socket.socket, body: dict[str, Any]) -> None:
+        echo(conn, body)
 
     def chat_bodies(self) -> list[dict[str, Any]]:
         """The JSON body of every chat request, in arrival order."""

@@ -54,6 +54,10 @@ def answers(result: BatchResult, name: str, fmt: str = "markdown") -> object:
     else:
         values = [o.text if o.status in ("ok", "cached") else None for o in result.outcomes]
     library, _ = _kind(result.rows.frame)
+    if result.schema is not None:
+        from .typed import typed_table
+
+        return typed_table(result, result.schema, library)
     objects = [v for v in values if v is not None]
     if objects and all(isinstance(v, dict) for v in objects):
         return _table(result, values, library)
@@ -66,20 +70,20 @@ def answers(result: BatchResult, name: str, fmt: str = "markdown") -> object:
     return pd.Series(values, index=result.rows.frame.index, name=name, dtype=object)
 
 
-def write_into(frame: Any, value: Any, column: str) -> IntoResult:
-    """Put `value` into `frame` as column `column` (objects: `column_key` per key)."""
+def write_into(frame: Any, value: Any, column: str, joiner: str = "_") -> IntoResult:
+    """Put `value` into `frame` as column `column` (objects: `column + joiner + key` per key)."""
     library, _ = _kind(frame)
     if library == "pandas":
         if _kind(value)[1] == "DataFrame":
             for key in value.columns:
-                frame[f"{column}_{key}"] = value[key]
+                frame[f"{column}{joiner}{key}"] = value[key]
         else:
             frame[column] = value
         return frame, None
     import polars as pl
 
     if _kind(value)[1] == "DataFrame":
-        new = frame.with_columns([value[k].alias(f"{column}_{k}") for k in value.columns])
+        new = frame.with_columns([value[k].alias(f"{column}{joiner}{k}") for k in value.columns])
     else:
         new = frame.with_columns(pl.Series(column, value))
     return new, "polars frames cannot change in place: -o holds a new frame with the answers"

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ...display.progress import NoProgress, Progress, TqdmProgress
 from ..options import RunOptions
+from ..scripts import in_kernel, script_session
+from ..structured import structured_use
 from .columns import answers
 from .flow import run_batch
 from .outcomes import DEFAULT_CONCURRENCY, BatchOptions
@@ -30,6 +31,7 @@ def each(
     system: str | None = None,
     temperature: float | None = None,
     max_tokens: int | None = None,
+    schema: object = None,
     concurrency: int = DEFAULT_CONCURRENCY,
     format: str = "markdown",
     cache: bool = True,
@@ -40,44 +42,21 @@ def each(
     session: Session | None = None,
 ) -> object:
     """Answer `template` once per row of `frame`; a Series aligned to its index (None where a
-    row failed or was not sent), or a DataFrame of keys for `format="json"` objects.
+    row failed or was not sent), a DataFrame of keys for `format="json"` objects, or, with
+    `schema` (a pydantic model, dataclass, TypedDict, JSON Schema dict or concise spec), a
+    DataFrame of typed columns, one per field.
 
-    Raises api.errors.ConfigurationError before any request for a bad frame, template or model.
+    Raises api.errors.ConfigurationError before any request for a bad frame, template, schema
+    or model.
     """
-    own = session is None
-    session = session or _session()
+    names = dict(namespace or {})
+    use = structured_use(schema, names) if schema is not None else None
     options = RunOptions(model=model, system=system, temperature=temperature,
-                         max_tokens=max_tokens)  # fmt: skip
+                         max_tokens=max_tokens, schema=use)  # fmt: skip
     batch = BatchOptions(concurrency, limit, cache, format, requests_per_minute)
-    bar: Progress = TqdmProgress(rich=_in_kernel()) if progress else NoProgress()
-    try:
-        result = run_batch(session, "frame", frame, template, options, batch,
-                           dict(namespace or {}), bar)  # fmt: skip
-    finally:
-        if own:
-            session.close()
+    bar: Progress = TqdmProgress(rich=in_kernel()) if progress else NoProgress()
+    with script_session(session) as chosen:
+        result = run_batch(chosen, "frame", frame, template, options, batch, names, bar)
     if result.unrecorded:
         print(result.unrecorded, file=sys.stderr)
     return answers(result, "answer", format)
-
-
-def _in_kernel() -> bool:
-    shell = _shell()
-    return shell is not None and getattr(shell, "kernel", None) is not None
-
-
-def _shell() -> object | None:
-    ipython = sys.modules.get("IPython")
-    return ipython.get_ipython() if ipython is not None else None
-
-
-def _session() -> Session:
-    """The loaded extension's session, else a new one from the environment."""
-    from ...session import Session, loaded_session
-
-    found = loaded_session()
-    if found is not None:
-        return found
-    from ...config import settings_from_env
-
-    return Session(settings_from_env(), notebook=f"script:{Path(sys.argv[0] or 'python').name}")

@@ -18,17 +18,19 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ...api import errors
-from ...api.models import ChatRequest
+from ...api.models import ChatRequest, Completion
 from ...display.progress import Progress
 from ...prompt.prepare import check_rows, prepare_prompt
 from ...prompt.rows import FrameRows, check_row_template, frame_rows, row_namespace
 from ..exchange import Exchange, check_sendable
 from ..options import RunOptions
 from ..record import Recorder, cache_key
-from ..single import request_args
+from ..single import for_route, request_args
+from ..structured import StructuredUse, ask_with, check
 from .columns import parse_json
 from .loop import BatchLoop
 from .outcomes import BatchOptions, BatchResult, RowOutcome
@@ -54,17 +56,23 @@ def run_batch(
     batch.check()
     check_rows(options.rows)
     model = session.check_model(options.model)
+    options = for_route(session, options)
     rows = frame_rows(frame_name, frame)
     check_row_template(template, rows, frame_name, namespace)
     started = time.monotonic()
     result = BatchResult(rows, [RowOutcome() for _ in rows.labels], model)
-    jobs = _jobs(session, rows, template, options, namespace, model, batch.fmt, result)
+    result.schema = options.schema.schema if options.schema is not None else None
+    fmt = options.schema.cache_format() if options.schema is not None else batch.fmt
+    jobs = _jobs(session, rows, template, options, namespace, model, fmt, result)
     recorder = Recorder(session, buffered=True)
     try:
-        to_send = _take_cached(recorder, jobs, result, batch.fmt) if batch.cache else jobs
+        to_send = (
+            _take_cached(recorder, jobs, result, batch.fmt, options.schema) if batch.cache else jobs
+        )
         account = _account(session)
         to_send = _fit_today(to_send, account, batch.limit, frame_name)
-        _send(session, batch, account, to_send, result, recorder, progress, stop)
+        _send(session, replace(batch, schema=options.schema), account, to_send, result, recorder,
+              progress, stop)  # fmt: skip
     finally:
         recorder.flush()
         result.unrecorded = recorder.trouble
@@ -114,6 +122,8 @@ def _jobs(
             result.outcomes[position] = _unsendable(exc)
             continue
         request = ChatRequest(model, prepared.messages, params)
+        if options.schema is not None:
+            request = ask_with(request, options.schema)
         jobs.append(RowJob(position, cache_key(session, request, fmt), request))
     return jobs
 
@@ -128,14 +138,15 @@ def _unsendable(exc: Exception) -> RowOutcome:
 
 
 def _take_cached(
-    recorder: Recorder, jobs: list[RowJob], result: BatchResult, fmt: str
-) -> list[RowJob]:
-    """Fill the rows the cache answers; the others are still to send."""
+    recorder: Recorder, jobs: list[RowJob], result: BatchResult, fmt: str,
+    use: StructuredUse | None,
+) -> list[RowJob]:  # fmt: skip
+    """Fill the rows the cache answers (validated again); the others are still to send."""
     found = recorder.cached_answers([job.key for job in jobs])
     rest = []
     for job in jobs:
         hit = found.get(job.key)
-        value, problem = parse_json(hit.text) if hit is not None and fmt == "json" else (None, None)
+        value, problem = _cached_value(hit.text, fmt, use) if hit is not None else (None, None)
         if hit is None or problem is not None:
             rest.append(job)
             continue
@@ -143,6 +154,14 @@ def _take_cached(
         exchange = Exchange(job.request)
         recorder.exchange(exchange, exchange.replay(hit))
     return rest
+
+
+def _cached_value(text: str, fmt: str, use: StructuredUse | None) -> tuple[object, str | None]:
+    """A cached answer's value, read as a fresh one would be: parsed JSON, or a checked object."""
+    if use is not None:
+        verdict = check(use, Completion(text=text))
+        return verdict.data, (verdict.problems[0] if verdict.problems else None)
+    return parse_json(text) if fmt == "json" else (None, None)
 
 
 def _account(session: Session) -> dict[str, object] | None:

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import queue
 import threading
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ...api import errors
 from ..exchange import Exchange
+from ..structured import StructuredUse, canonical_text, check, mismatch, repair_messages
 from .columns import parse_json
 from .outcomes import BatchOptions, BatchResult, RowOutcome
 from .senders import RowJob, Senders, Sent
@@ -103,6 +105,9 @@ class BatchLoop:
             done.latency_ms = int(sent.seconds * 1000)
         self._result.requests += 1
         self._result.tokens += done.usage.total_tokens
+        if error is None and self._batch.schema is not None:
+            self._recorder.exchange(sent.exchange, done)
+            return self._structured(sent, senders, self._batch.schema, retry)
         if error is None:
             outcome = self._answered(done.text)
             keep = job.key if self._batch.cache and outcome.status == "ok" else None
@@ -120,6 +125,22 @@ class BatchLoop:
         ):  # closed by our stop: the socket's shutdown can look like a broken connection
             return self._settle(job, RowOutcome("stopped", None, "STOPPED", "stopped"))
         return self._settle(job, RowOutcome("failed", None, error.code, _one_line(error)))
+
+    def _structured(self, sent: Sent, senders: Senders, use: StructuredUse, retry: bool) -> None:
+        """A structured row: validated and kept, sent again with a repair turn, or failed."""
+        job, done = sent.job, sent.completion
+        verdict = check(use, done)
+        if verdict.ok:
+            if self._batch.cache:
+                self._recorder.keep(job.key, done, canonical_text(verdict.raw))
+            return self._settle(job, RowOutcome("ok", done.text, value=verdict.data))
+        if retry and job.repairs < use.repairs and not senders.stop.is_set():
+            job.repairs += 1
+            repair = repair_messages(use, done, verdict)
+            job.request = replace(job.request, messages=[*job.request.messages, *repair])
+            return senders.put(job)
+        error = mismatch(use, verdict)
+        return self._settle(job, RowOutcome("failed", done.text, error.code, _one_line(error)))
 
     def _answered(self, text: str) -> RowOutcome:
         """An answer's outcome; under --format json, parsed now (a bad one fails its row)."""

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ...api.errors import ConfigurationError, RoutingError
 from ...display.progress import BatchSummary, FailedRow
 from ...prompt.rows import FrameRows
+from ...prompt.schema import Schema
 
 #: Requests in flight when the cell does not say (`--concurrency`, `each(concurrency=)`).
 DEFAULT_CONCURRENCY = 8
 #: Most requests in flight: routing.run's concurrent stream limit (facts §3b).
 MAX_CONCURRENCY = 50
+
+if TYPE_CHECKING:
+    from ..structured import StructuredUse
 
 RowStatus = Literal["ok", "cached", "failed", "stopped", "not sent"]
 
@@ -33,6 +37,7 @@ class BatchOptions:
     cache: bool = True
     fmt: str = "markdown"  # part of the cache key; "json" answers are parsed as they arrive
     requests_per_minute: int | None = None  # overrides the plan's limit
+    schema: StructuredUse | None = None  # --schema: each answer checked, repaired, validated
 
     def check(self) -> None:
         """Fail before any request on options no batch can run with (every shell's one check)."""
@@ -59,6 +64,7 @@ class BatchResult:
     rate_limited: int = 0
     unrecorded: str | None = None  # the line that says the ledger or cache failed, if it did
     stopped_by: RoutingError | None = None  # the error that stopped it (a shell words its advice)
+    schema: Schema | None = None  # --schema: the answers are validated objects
 
     def count(self, status: RowStatus) -> int:
         return sum(1 for o in self.outcomes if o.status == status)

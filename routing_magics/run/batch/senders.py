@@ -32,6 +32,7 @@ class RowJob:
     key: str
     request: ChatRequest
     attempts: int = 0
+    repairs: int = 0  # --schema repair turns taken (each sends the row again, longer)
 
 
 @dataclass(frozen=True)
