@@ -118,7 +118,7 @@ class Conversation:
                 self.data = verdict.data
                 if cache_as is not None:
                     self.recorder.keep(cache_as, done, canonical_text(verdict.raw))
-                return None, _repair_notice(turn, verdict) if turn else None
+                return None, _repair_notice(turn) if turn else None
             if turn < use.repairs:
                 self.messages += repair_messages(use, done, verdict)
         return mismatch(use, verdict), None
@@ -202,7 +202,7 @@ class _Repaired(Completion):
     steps: int = 0
 
 
-def _repair_notice(turns: int, verdict: Verdict) -> str:
+def _repair_notice(turns: int) -> str:
     said = f"{turns} repair turn" + ("" if turns == 1 else "s")
     return f"The first answer did not match the schema; {said} fixed it."
 

@@ -10,6 +10,7 @@ the answer and the errors, asking for a corrected object. Nothing else is guesse
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -129,18 +130,31 @@ def validate(schema: Schema, raw: Any) -> tuple[Any, list[str]]:
     """(the object, []) when `raw` matches; (None, the problems, path first) when not."""
     if schema.target is not None:
         return _validate_pydantic(schema.target, raw)
-    from jsonschema import Draft202012Validator
-
-    found = sorted(Draft202012Validator(schema.json_schema).iter_errors(raw), key=str)
+    found = sorted(_json_validator(schema.key()).iter_errors(raw), key=str)
     problems = [f"{_path(e.absolute_path) or 'the object'}: {e.message}" for e in found]
     return (None, problems) if problems else (raw, [])
 
 
+@functools.lru_cache(maxsize=64)
+def _adapter(target: Any) -> Any:
+    """pydantic's validator for `target`, built once (building costs far more than using)."""
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(target)
+
+
+@functools.lru_cache(maxsize=64)
+def _json_validator(schema_text: str) -> Any:
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(json.loads(schema_text))
+
+
 def _validate_pydantic(target: Any, raw: Any) -> tuple[Any, list[str]]:
-    from pydantic import TypeAdapter, ValidationError
+    from pydantic import ValidationError
 
     try:
-        return TypeAdapter(target).validate_python(raw), []
+        return _adapter(target).validate_python(raw), []
     except ValidationError as exc:
         return None, [f"{_path(e['loc']) or 'the object'}: {e['msg']}" for e in exc.errors()]
 
