@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Bool, Enum, Float, Int, Unicode, default, observe
 
 from ..api import errors
@@ -22,7 +22,7 @@ from .advice import notebook_message
 from .cells import CellLog
 from .commands import SUBCOMMANDS, TAKES_ARGUMENTS
 from .notebook import ShellNotebook
-from .options import OptionDefaults, cell_options
+from .options import OptionDefaults, cell_options, option_argv
 
 if TYPE_CHECKING:
     from ..api.models import Completion
@@ -175,7 +175,7 @@ class RouteMagics(Magics):
         from .tooling import tool_settings
 
         try:
-            args = parse_argstring(self.route, self._expand_options(line))
+            args = self.route.parser.parse_args(self._option_argv(line))
         except ValueError as exc:  # shlex: "No closing quotation"
             hint = 'close the quote, e.g. -s "Be brief"'
             raise UsageError(f"%%route options: {exc}; {hint}") from None
@@ -209,12 +209,11 @@ class RouteMagics(Magics):
         self._call(run_each, self.session, self.shell, template, options, each, mode=mode,
                    requests_per_minute=self.requests_per_minute)  # fmt: skip
 
-    def _expand_options(self, line: str) -> str:
-        """`{name}` in the options line, as IPython would (switched off for the prompt's sake)."""
-        from ..prompt.prepare import interpolate, text_of
-
+    def _option_argv(self, line: str) -> list[str]:
+        """The options line's arguments, `{name}` filled in each (IPython's own is switched off
+        for the prompt's sake)."""
         namespace = self.shell.user_ns if self.shell is not None else {}
-        return self._call(interpolate, line, namespace, render_value=text_of)
+        return self._call(option_argv, line, namespace)
 
     def _cell_options(self, args: argparse.Namespace) -> tuple[RunOptions, str | None, Format]:
         defaults = OptionDefaults(self.rows, self.max_tokens, self.session.cache_cells)
