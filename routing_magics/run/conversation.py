@@ -12,6 +12,7 @@ retries; our client's own bounded retries still apply, and an error says which s
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ from ..api.models import ChatRequest, Completion, ToolCall, Usage
 from ..display.outcome import footer_info, notice_for, provenance
 from .exchange import Exchange, OnStream
 from .record import Recorder
+from .secrets import Redactor, redaction_notice
 from .spend import footer_extras, start_lookups
 from .toolbox import Confirm, Toolbox, ToolCallRecord, assistant_message, tool_message
 
@@ -63,6 +65,7 @@ class Conversation:
     def __post_init__(self) -> None:
         self.recorder = Recorder(self.session)
         self.messages: list[dict[str, Any]] = list(self.request.messages)
+        self.redacted: Counter[str] = Counter(self.request.redacted)  # tool results add theirs
 
     def run(self, *, cached: CachedAnswer | None = None, cache_as: str | None = None) -> Completion:
         """Every step, then the footer; raises the failure (after the footer) if there was one.
@@ -99,7 +102,7 @@ class Conversation:
 
     def _step(self, cache_as: str | None) -> tuple[Completion, errors.RoutingError | None]:
         """One request, streamed into the view and recorded whatever happens."""
-        request = replace(self.request, messages=list(self.messages))
+        request = replace(self.request, messages=list(self.messages), redacted=dict(self.redacted))
         if self.tools is not None:
             offered = {**request.params, "tools": self.tools.toolbox.schemas}
             request = replace(request, params=offered)
@@ -124,9 +127,14 @@ class Conversation:
             for i, c in enumerate(done.tool_calls)
         ]
         self.messages.append(assistant_message(done.text, calls))
+        redactor = Redactor.of(self.session.settings)  # a tool may return the key, too
+
+        def clean(text: str) -> str:
+            return redactor.text(text, self.redacted)
+
         for call in calls:
             record = tools.toolbox.run(call, step=step, index=len(self.records), view=self.view,
-                                       confirm=tools.confirm)  # fmt: skip
+                                       confirm=tools.confirm, clean=clean)  # fmt: skip
             self.records.append(record)
             self.messages.append(tool_message(record))
 
@@ -164,7 +172,8 @@ class Conversation:
         if failure is None:  # a failed answer gets none: each shell shows its error itself
             primary = self.session.client.base_url
             notice = notice or notice_for(done, max_tokens=self.max_tokens, primary=primary)
-        notice = " ".join(n for n in (notice, self.recorder.trouble) if n) or None
+        redacted = redaction_notice(self.redacted)  # said even when the request failed
+        notice = " ".join(n for n in (notice, redacted, self.recorder.trouble) if n) or None
         self.view.finish(footer, notice=notice, metadata=provenance(done))
 
 

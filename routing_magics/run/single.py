@@ -17,6 +17,7 @@ from ..session import Session
 from .conversation import Conversation, ToolUse
 from .options import RunOptions
 from .record import cache_key
+from .secrets import redact
 
 if TYPE_CHECKING:
     from ..api.pricing import PriceList
@@ -72,7 +73,8 @@ def dry_run(
 def build_request(
     session: Session, template: str, options: RunOptions, namespace: Mapping[str, object]
 ) -> tuple[ChatRequest, PreparedPrompt]:
-    """The request a cell sends (configuration errors raise here, before anything is sent)."""
+    """The request a cell sends, no credential in it (configuration errors raise here, before
+    anything is sent)."""
     model = session.check_model(options.model)
     prepared = prepare_prompt(
         template, namespace, df_name=options.df, rows=options.rows,
@@ -81,7 +83,7 @@ def build_request(
         notebook=options.notebook,
     )  # fmt: skip
     request = ChatRequest(model, prepared.messages, request_args(options), stream=options.stream)
-    return request, prepared
+    return redact(session.settings, request), prepared
 
 
 def request_args(options: RunOptions) -> dict[str, Any]:

@@ -99,9 +99,11 @@ class Toolbox:
         return cls(found)
 
     def run(
-        self, call: ToolCall, *, step: int, index: int, view: View, confirm: Confirm | None
-    ) -> ToolCallRecord:
-        """Run one call (asking first under --confirm), drawing its block as it goes."""
+        self, call: ToolCall, *, step: int, index: int, view: View, confirm: Confirm | None,
+        clean: Callable[[str], str] = str,
+    ) -> ToolCallRecord:  # fmt: skip
+        """Run one call (asking first under --confirm), drawing its block as it goes; `clean`
+        takes credentials out of what the call returned or raised before it is shown or sent."""
         kwargs = _decode(call.arguments)
         record = ToolCallRecord(call.id, call.name, call.arguments, kwargs or {}, step=step)
         label = call_label(call.name, kwargs, call.arguments)
@@ -123,9 +125,9 @@ class Toolbox:
             draw("declined", record.error)
         else:
             try:
-                record.result = capped_result(func(**kwargs))
+                record.result = clean(capped_result(func(**kwargs)))
             except Exception as exc:  # the tool's failure goes to the model, not up the cell
-                record.error = error_line(exc)
+                record.error = clean(error_line(exc))
                 draw("failed", record.error)
             else:
                 draw("done", record.result)

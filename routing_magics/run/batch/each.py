@@ -56,8 +56,9 @@ def each(
     finally:
         if own:
             session.close()
-    if result.unrecorded:
-        print(result.unrecorded, file=sys.stderr)
+    for line in (result.redacted, result.unrecorded):
+        if line:
+            print(line, file=sys.stderr)
     return answers(result, "answer", format)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,7 @@ from ...prompt.rows import FrameRows, check_row_template, frame_rows, row_namesp
 from ..exchange import Exchange, check_sendable
 from ..options import RunOptions
 from ..record import Recorder, cache_key
+from ..secrets import redact, redaction_notice
 from ..single import request_args
 from .columns import parse_json
 from .loop import BatchLoop
@@ -59,6 +61,7 @@ def run_batch(
     started = time.monotonic()
     result = BatchResult(rows, [RowOutcome() for _ in rows.labels], model)
     jobs = _jobs(session, rows, template, options, namespace, model, batch.fmt, result)
+    result.redacted = _redaction_line(jobs)
     recorder = Recorder(session, buffered=True)
     try:
         to_send = _take_cached(recorder, jobs, result, batch.fmt) if batch.cache else jobs
@@ -113,9 +116,17 @@ def _jobs(
         except Exception as exc:  # a value's own __str__ may raise anything: that row fails
             result.outcomes[position] = _unsendable(exc)
             continue
-        request = ChatRequest(model, prepared.messages, params)
+        request = redact(session.settings, ChatRequest(model, prepared.messages, params))
         jobs.append(RowJob(position, cache_key(session, request, fmt), request))
     return jobs
+
+
+def _redaction_line(jobs: list[RowJob]) -> str | None:
+    """One line for the whole batch: how many rows' prompts held a credential, and which."""
+    held = [job.request.redacted for job in jobs if job.request.redacted]
+    total: Counter[str] = sum((Counter(found) for found in held), Counter())
+    where = "1 row's prompt" if len(held) == 1 else f"{len(held):,} rows' prompts"
+    return redaction_notice(total, where)
 
 
 def _unsendable(exc: Exception) -> RowOutcome:
