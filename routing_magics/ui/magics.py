@@ -16,7 +16,7 @@ from traitlets import Bool, Enum, Float, Int, Unicode, default, observe
 from ..api import errors
 from ..config import Settings, settings_from_env
 from ..display.protocols import DisplayMode, Format
-from ..run.options import RunOptions
+from ..run.options import DEFAULT_MAX_TOOL_CALLS, RunOptions
 from ..session import Session
 from .advice import notebook_message
 from .cells import CellLog
@@ -64,6 +64,10 @@ class RouteMagics(Magics):
     ).tag(config=True)
     requests_per_minute = Int(
         None, allow_none=True, help="Pace of --each batches; default: the plan's per-minute limit."
+    ).tag(config=True)
+    max_tool_calls = Int(
+        DEFAULT_MAX_TOOL_CALLS,
+        help="Most tool calls run from one model turn (--tools); the rest go back as not run.",
     ).tag(config=True)
     display_mode = Enum(
         ["auto", "rich", "text"], "auto", help="rich: HTML live view; text: print as it arrives."
@@ -190,7 +194,7 @@ class RouteMagics(Magics):
         if args.dry_run:
             return self._dry_run(cell, replace(options, notebook=self.cells.context(args.cells)),
                                  out)  # fmt: skip
-        tools = tool_settings(args, self.session)
+        tools = tool_settings(args, self.session, self.max_tool_calls)
         return self._ask(cell, options, out=out, fmt=fmt, tools=tools, cells=args.cells)
 
     def _dry_run(self, template: str, options: RunOptions, out: str | None) -> None:
@@ -281,4 +285,4 @@ class RouteMagics(Magics):
     def _default_tools(self) -> ToolSettings | None:
         from .tooling import tool_settings
 
-        return tool_settings(None, self.session)
+        return tool_settings(None, self.session, self.max_tool_calls)
