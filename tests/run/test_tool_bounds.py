@@ -5,9 +5,10 @@ not the cell). A scripted routing.run on loopback asks; a real shell runs the ce
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from routing_magics.run.options import DEFAULT_MAX_TOOL_CALLS
 from tests.helpers import Harness, one_line
 from tests.hostile import reply, sse
 from tests.run.flows import MODEL, visible
-from tests.run.scripted import EchoService
+from tests.run.scripted import Answer, EchoService
 
 TALLY = '''
 ran = []
@@ -27,10 +28,9 @@ def tally(n: int = 0, data: list | None = None) -> str:
     return f"counted {n}"
 '''
 CELL = f"%%route {MODEL} --tools tally -o r\ncount them"
-DEEP = '{"data": ' + "[" * 100_000 + "]" * 100_000 + "}"
 
 
-def tool_turn(arguments: list[str]) -> Any:
+def tool_turn(arguments: list[str]) -> Answer:
     """A model turn that asks for `tally` once per entry of `arguments`, in one chunk."""
     wire = [
         {"index": i, "id": f"call_{i}", "type": "function",
@@ -50,17 +50,21 @@ def tool_turn(arguments: list[str]) -> Any:
     return answer
 
 
+Serve = Callable[[list[str]], EchoService]
+
+
 @pytest.fixture
-def service(h: Harness) -> Iterator[EchoService]:
-    """Point the shell at a scripted service whose first answer is set by the test."""
-    with EchoService() as scripted:
-        h.ok(f"%config RouteMagics.base_url = {scripted.base_url!r}")
-        h.ok(TALLY)
-        yield scripted
+def serve(h: Harness) -> Iterator[Serve]:
+    """Point the shell at a scripted service whose first answer asks for these calls."""
+    h.ok(TALLY)
+    with contextlib.ExitStack() as stack:
 
+        def start(arguments: list[str]) -> EchoService:
+            service = stack.enter_context(EchoService(first=tool_turn(arguments)))
+            h.ok(f"%config RouteMagics.base_url = {service.base_url!r}")
+            return service
 
-def asked(service: EchoService, arguments: list[str]) -> None:
-    service._first = tool_turn(arguments)
+        yield start
 
 
 def tool_messages(service: EchoService) -> list[dict[str, Any]]:
@@ -71,9 +75,9 @@ def tool_messages(service: EchoService) -> list[dict[str, Any]]:
 
 
 def test_one_turn_asking_for_5000_calls_runs_the_bound_and_refuses_the_rest(
-    h: Harness, service: EchoService
+    h: Harness, serve: Serve
 ) -> None:
-    asked(service, [json.dumps({"n": i}) for i in range(5_000)])
+    service = serve([json.dumps({"n": i}) for i in range(5_000)])
     cell = h.ok(CELL)
     bound = DEFAULT_MAX_TOOL_CALLS
     assert h.shell.user_ns["ran"] == list(range(bound))
@@ -93,9 +97,9 @@ def test_one_turn_asking_for_5000_calls_runs_the_bound_and_refuses_the_rest(
     assert len(calls) == 5_000 and calls[-1].error == refused.removeprefix("Error: ")
 
 
-def test_the_bound_is_a_setting(h: Harness, service: EchoService) -> None:
+def test_the_bound_is_a_setting(h: Harness, serve: Serve) -> None:
     h.ok("%config RouteMagics.max_tool_calls = 2")
-    asked(service, [json.dumps({"n": i}) for i in range(5)])
+    serve([json.dumps({"n": i}) for i in range(5)])
     cell = h.ok(CELL)
     assert h.shell.user_ns["ran"] == [0, 1]
     assert "the first 2 ran, the other 3 did not (at most 2 a turn" in visible(cell)
@@ -104,8 +108,8 @@ def test_the_bound_is_a_setting(h: Harness, service: EchoService) -> None:
     assert "max_tool_calls" in message and "at least 1" in message
 
 
-def test_a_turn_within_the_bound_says_nothing_of_it(h: Harness, service: EchoService) -> None:
-    asked(service, [json.dumps({"n": i}) for i in range(3)])
+def test_a_turn_within_the_bound_says_nothing_of_it(h: Harness, serve: Serve) -> None:
+    serve([json.dumps({"n": i}) for i in range(3)])
     cell = h.ok(CELL)
     assert h.shell.user_ns["ran"] == [0, 1, 2]
     assert "did not (at most" not in visible(cell)
@@ -113,10 +117,10 @@ def test_a_turn_within_the_bound_says_nothing_of_it(h: Harness, service: EchoSer
 
 @pytest.mark.parametrize("depth", [100_000, 40], ids=["100,000 deep", "40 deep"])
 def test_arguments_nested_too_deep_fail_that_call_not_the_cell(
-    h: Harness, service: EchoService, depth: int
+    h: Harness, serve: Serve, depth: int
 ) -> None:
     deep = '{"data": ' + "[" * depth + "]" * depth + "}"
-    asked(service, [deep, json.dumps({"n": 7, "data": [[["fine"]]]})])
+    service = serve([deep, json.dumps({"n": 7, "data": [[["fine"]]]})])
     cell = h.ok(CELL)  # no RecursionError, no traceback
     assert "Traceback" not in visible(cell) and "RecursionError" not in visible(cell)
     assert h.shell.user_ns["ran"] == [7]
