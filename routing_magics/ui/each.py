@@ -78,8 +78,9 @@ def run_each(
         result.stopped = notebook_message(result.stopped_by)
     _bind(shell, frame, result, each)
     _show(result, rich)
-    if result.unrecorded:
-        print(result.unrecorded)
+    for line in (result.redacted, result.unrecorded):
+        if line:
+            print(line)
     if result.stopped:
         raise UsageError(_stopped_line(result))
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -29,6 +30,7 @@ from ...prompt.rows import FrameRows, check_row_template, frame_rows, row_namesp
 from ..exchange import Exchange, check_sendable
 from ..options import RunOptions
 from ..record import Recorder, cache_key
+from ..secrets import redact, redaction_notice
 from ..single import for_route, request_args
 from ..structured import StructuredUse, ask_with, check
 from .columns import parse_json
@@ -64,6 +66,7 @@ def run_batch(
     result.schema = options.schema.schema if options.schema is not None else None
     fmt = options.schema.cache_format() if options.schema is not None else batch.fmt
     jobs = _jobs(session, rows, template, options, namespace, model, fmt, result)
+    result.redacted = _redaction_line(jobs)
     recorder = Recorder(session, buffered=True)
     try:
         to_send = (
@@ -121,11 +124,19 @@ def _jobs(
         except Exception as exc:  # a value's own __str__ may raise anything: that row fails
             result.outcomes[position] = _unsendable(exc)
             continue
-        request = ChatRequest(model, prepared.messages, params)
+        request = redact(session.settings, ChatRequest(model, prepared.messages, params))
         if options.schema is not None:
             request = ask_with(request, options.schema)
         jobs.append(RowJob(position, cache_key(session, request, fmt), request))
     return jobs
+
+
+def _redaction_line(jobs: list[RowJob]) -> str | None:
+    """One line for the whole batch: how many rows' prompts held a credential, and which."""
+    held = [job.request.redacted for job in jobs if job.request.redacted]
+    total: Counter[str] = sum((Counter(found) for found in held), Counter())
+    where = "1 row's prompt" if len(held) == 1 else f"{len(held):,} rows' prompts"
+    return redaction_notice(total, where)
 
 
 def _unsendable(exc: Exception) -> RowOutcome:
