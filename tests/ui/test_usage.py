@@ -60,6 +60,20 @@ def test_models_missing_from_the_price_list_show_a_dash(h: Harness) -> None:
     assert "out · cost — · notebook total" in footer(h)
 
 
+def test_an_absurd_price_shows_a_dash_never_inf(h: Harness) -> None:
+    h.emu.pricing = [{"model": "route/kimi-k2.5", "input_per_million": 1e308,
+                      "output_per_million": 1e308}]  # fmt: skip
+    h.ok("%%route route/kimi-k2.5\necho: hi")
+    line = footer(h)
+    assert "out · cost — · notebook total" in line
+    path = h.db.parent / "usage.csv"
+    shown = h.ok(f"%route usage --csv {path}")
+    table = h.ok("%route usage").final_plain()
+    for text in (line, shown.stdout, table, path.read_text()):
+        assert "inf" not in text.lower()
+    assert pd.read_csv(path)["cost_usd"].isna().all()
+
+
 def test_usage_shows_the_cost_column_chart_and_account_caps(h: Harness) -> None:
     h.ok("%%route route/glm-5\necho: one two")
     h.ok("%%route route/mistral-small-2503\necho: three")
