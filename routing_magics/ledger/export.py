@@ -43,11 +43,14 @@ def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="milliseconds")
 
 
-def write_csv(path: str | os.PathLike[str], rows: Sequence[UsageRow], costs: Sequence[float | None]
-              ) -> int:  # fmt: skip
+def write_csv(
+    path: str | os.PathLike[str], rows: Sequence[UsageRow], costs: Sequence[float | None],
+    *, overwrite: bool = False,
+) -> int:  # fmt: skip
     """Write the rows (time in ISO 8601 UTC; empty cells for unknowns; text that a spreadsheet
-    would take for a formula starts with `'`); returns how many."""
-    with open(path, "w", newline="", encoding="utf-8") as sink:
+    would take for a formula starts with `'`); returns how many. A file that exists raises
+    FileExistsError unless `overwrite`."""
+    with open(path, "w" if overwrite else "x", newline="", encoding="utf-8") as sink:
         writer = csv.writer(sink)
         writer.writerow(COLUMNS)
         for row, cost in zip(rows, costs, strict=True):

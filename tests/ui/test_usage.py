@@ -110,6 +110,20 @@ def test_minus_o_binds_a_dataframe_and_csv_writes_the_same_rows(h: Harness) -> N
     assert back["cost_usd"].iloc[0] == pytest.approx(expected)
 
 
+def test_csv_onto_an_existing_file_is_refused_unless_overwrite(h: Harness) -> None:
+    h.ok("%%route route/kimi-k2.5\necho: hello")
+    path = h.db.parent / "notes.csv"
+    path.write_text("the user's own notes\n")
+    message = one_line(h.run(f"%route usage -o frame --csv {path}").error)
+    assert message == (
+        f"--csv {path}: that file exists; add --overwrite to replace it, or choose another path"
+    )
+    assert path.read_text() == "the user's own notes\n" and "frame" not in h.shell.user_ns
+    cell = h.ok(f"%route usage --csv {path} --overwrite")
+    assert "Wrote 1 usage rows" in cell.stdout
+    assert pd.read_csv(path)["model"].tolist() == ["route/kimi-k2.5"]
+
+
 @pytest.mark.parametrize(
     ("line", "message"),
     [
@@ -118,6 +132,7 @@ def test_minus_o_binds_a_dataframe_and_csv_writes_the_same_rows(h: Harness) -> N
         ("%route usage -o In", "-o In: that name belongs to Python or IPython"),
         ("%route usage --weekly", "unknown option --weekly"),
         ("%route usage --reset --today", "drop the other options"),
+        ("%route usage --overwrite", "--overwrite goes with --csv PATH: it lets the file be"),
     ],
 )
 def test_bad_usage_options_are_one_line_errors(h: Harness, line: str, message: str) -> None:
