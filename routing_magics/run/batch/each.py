@@ -56,9 +56,10 @@ def each(
     finally:
         if own:
             session.close()
-    if result.unrecorded:
-        print(result.unrecorded, file=sys.stderr)
-    return answers(result, "answer", format)
+    value, notes = answers(result, "answer", format)
+    for line in ([result.unrecorded] if result.unrecorded else []) + notes:
+        print(line, file=sys.stderr)
+    return value
 
 
 def _in_kernel() -> bool:
