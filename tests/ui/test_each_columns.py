@@ -71,7 +71,7 @@ def test_json_keys_never_pick_an_existing_column_or_an_odd_name(h: Harness) -> N
     notes = [line for line in cell.stdout.splitlines() if line.startswith("--")]
     assert notes == [
         "--format json: 3 keys name no column (empty, blank, too long or not printable), "
-        "so they are left out: '', '  ', 'a\\x1b[2J'",
+        "so left out: '', '  ', 'a\\x1b[2J'",
         "--into label: kept the column label_score that df has; add --overwrite to replace it",
     ]
     assert "\x1b" not in cell.stdout

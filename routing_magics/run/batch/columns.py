@@ -94,8 +94,9 @@ def json_columns(objects: list[Any]) -> tuple[list[str], list[str]]:
     odd = [key for key in seen if not _names_a_column(key)]
     notes = []
     if odd:
-        notes.append(f"--format json: {_keys(len(odd))} name no column (empty, blank, too long "
-                     f"or not printable), so they are left out: {_some(odd)}")  # fmt: skip
+        verb = "names" if len(odd) == 1 else "name"
+        notes.append(f"--format json: {_keys(len(odd))} {verb} no column (empty, blank, too "
+                     f"long or not printable), so left out: {_some(odd)}")  # fmt: skip
     if len(usable) > MAX_JSON_COLUMNS:
         notes.append(
             f"--format json: the answers have {_keys(len(usable))}; the first "
