@@ -142,6 +142,7 @@ class RouteMagics(Magics, AnswerTraits):
     @argument("--format", default="markdown", help="markdown | text | code | json.")
     @argument("--each", help="Run the cell once per row of this DataFrame/Series.")
     @argument("--into", help="With --each: also write the answers into the frame as this column.")
+    @argument("--overwrite", action="store_true", help="With --into: replace columns that exist.")
     @argument("--concurrency", type=int, help="With --each: requests in flight (default 8).")
     @argument("--limit", type=int, help="With --each: send at most N rows now.")
     @argument("--cache", action="store_true", help="Answer from the answers cache when it can.")
@@ -168,13 +169,13 @@ class RouteMagics(Magics, AnswerTraits):
             Summarize this for a busy reader: {report}
 
         Each row: `--each NAME` runs the cell once per row of a DataFrame ({col}, {row},
-        {index}); -o binds the answers as a Series on its index, --into COL adds a column.
+        {index}); -o binds the answers, --into COL [--overwrite] writes them into the frame.
 
         Notebook history: {In[3]}, {Out[3]}, {Err[3]}, {Err[-1]} (the cell above's error).
 
-        Line: `%route MODEL prompt…` (one-shot), or a subcommand: models, use MODEL,
-        usage [--all] [--today] [--reset] [-o NAME] [--csv PATH], key, config, panel, reset
-        (forget --chat memory), cache on|off|clear, tools [F G | none], fix [--apply], help.
+        Line: `%route MODEL prompt…` (one-shot), or a subcommand: models, use MODEL, usage
+        [--all] [--today] [--reset] [-o NAME] [--csv PATH [--overwrite]], key, config, panel,
+        reset (forget --chat memory), cache on|off|clear, tools [F G | none], fix [--apply], help.
         """
         if cell is None:
             return self._line(line)

@@ -23,6 +23,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ...api import errors
+from ...api.account import AccountInfo, parse_account
 from ...api.models import ChatRequest, Completion
 from ...display.progress import Progress
 from ...prompt.prepare import check_rows, prepare_prompt
@@ -84,7 +85,7 @@ def run_batch(
 
 
 def _send(
-    session: Session, batch: BatchOptions, account: Mapping[str, object] | None,
+    session: Session, batch: BatchOptions, account: AccountInfo | None,
     jobs: list[RowJob], result: BatchResult, recorder: Recorder, progress: Progress,
     stop: threading.Event | None,
 ) -> None:  # fmt: skip
@@ -175,16 +176,16 @@ def _cached_value(text: str, fmt: str, use: StructuredUse | None) -> tuple[objec
     return parse_json(text) if fmt == "json" else (None, None)
 
 
-def _account(session: Session) -> dict[str, object] | None:
+def _account(session: Session) -> AccountInfo | None:
     """GET /v1/user/requests, or None when the service does not answer it."""
     try:
-        return session.client.user_requests()
+        return parse_account(session.client.user_requests())
     except errors.RoutingError:
         return None
 
 
 def _fit_today(
-    jobs: list[RowJob], account: dict[str, object] | None, limit: int | None, frame_name: str
+    jobs: list[RowJob], account: AccountInfo | None, limit: int | None, frame_name: str
 ) -> list[RowJob]:
     """The rows to send now: all, or `limit`; more than the day has left is refused."""
     if limit is not None:
