@@ -87,10 +87,7 @@ def trait_rows() -> list[tuple[str, str, str]]:
     dynamic = set(getattr(RouteMagics, "_trait_default_generators", {}))
     for name in sorted(traits):
         trait = traits[name]
-        if name in dynamic:
-            default = "from the environment"
-        else:
-            default = f"`{trait.default_value!r}`"
+        default = "from the environment" if name in dynamic else f"`{trait.default_value!r}`"
         help_text = str(trait.help).replace("|", "\\|").replace("\n", " ")
         rows.append((f"`{name}`", default, help_text))
     return rows

@@ -2,8 +2,9 @@
 
 The pages are written to read well on the code host, where `../notebooks/07-batch.ipynb` or
 `../benchmarks/README.md` is a working relative link. The site only holds docs/ (less its
-Python files), so links to anything else are pointed at the repository (`repo_url`/blob/HEAD/…). A target that does not exist in the
-checkout is logged as a warning, which `mkdocs build --strict` turns into a failed build.
+Python files), so links to anything else are pointed at the repository
+(`repo_url`/blob/HEAD/…). A target that does not exist in the checkout is logged as a warning,
+which `mkdocs build --strict` turns into a failed build.
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ def repo_target(target: str, page_dir: Path, docs_dir: Path, in_site: set[Path])
     return resolved
 
 
-def rewrite(markdown: str, page_path: Path, docs_dir: Path, repo_url: str, in_site: set[Path]) -> str:
+def rewrite(
+    markdown: str, page_path: Path, docs_dir: Path, repo_url: str, in_site: set[Path]
+) -> str:
     """Links to files outside the site point at the repository; links in code are left alone."""
     root = docs_dir.parent
 
