@@ -1,0 +1,62 @@
+"""First-day stumbles (issue 20), as a user sees them in a real InteractiveShell."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from routing_magics.emulator import Emulator
+from tests.helpers import Harness, magic_harness
+
+
+@pytest.fixture
+def h(emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
+    with magic_harness(emu, tmp_path, monkeypatch) as harness:
+        harness.shell.user_ns["reviews"] = pd.DataFrame({"stars": range(200), "text": ["ok"] * 200})
+        yield harness
+
+
+def footer(cell_plain: str) -> str:
+    """The footer line of a finished cell's text/plain outputs."""
+    return next(line for line in reversed(cell_plain.splitlines()) if " · " in line)
+
+
+# --- a frame cut says so in the footer, and -o carries it ----------------------------------
+
+
+def test_a_cut_frame_is_said_in_the_footer_and_carried_by_o(h: Harness) -> None:
+    cell = h.ok("%%route --df reviews -o answer\nWhich stars are most common?")
+    assert "50 of 200 rows sent (--rows)" in footer(cell.final_plain())
+    assert "50 of 200 rows sent (--rows)" in cell.final_html()
+    answer = h.shell.user_ns["answer"]
+    assert [(f.name, f.rows_sent, f.rows_total, f.cut_by) for f in answer.frames] == [
+        ("reviews", 50, 200, "--rows")
+    ]
+    assert str(answer.frames[0]) == "50 of 200 rows sent (--rows)"
+
+
+def test_an_interpolated_frame_is_said_too_and_a_whole_one_is_not(h: Harness) -> None:
+    cell = h.ok("%%route --rows 20\nCompare {reviews} with the rest.")
+    assert "20 of 200 rows sent (--rows)" in footer(cell.final_plain())
+    h.shell.user_ns["small"] = pd.DataFrame({"x": [1, 2, 3]})
+    whole = h.ok("%%route -o r\nSummarise {small}.")
+    assert "rows sent" not in footer(whole.final_plain())
+    assert [(f.rows_sent, f.rows_total, f.cut_by) for f in h.shell.user_ns["r"].frames] == [
+        (3, 3, None)
+    ]
+
+
+def test_several_cut_frames_are_named_and_a_context_cut_says_why(h: Harness) -> None:
+    h.shell.user_ns["wide"] = pd.DataFrame({f"c{i}": range(100_000) for i in range(20)})
+    cell = h.ok("%%route route/minimax-m2.5 --rows 100000 --df wide\nCompare {reviews}.")
+    line = footer(cell.final_plain())
+    assert "reviews: 200 of 200" not in line  # not cut: --rows 100000 is above its 200
+    assert "wide: " in line and " of 100,000 rows sent (to fit the context)" in line
+
+
+def test_no_frame_no_word(h: Harness) -> None:
+    cell = h.ok("%%route -o r\necho: hi")
+    assert "rows sent" not in cell.final_plain() and h.shell.user_ns["r"].frames == []
