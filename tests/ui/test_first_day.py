@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -60,3 +63,36 @@ def test_several_cut_frames_are_named_and_a_context_cut_says_why(h: Harness) -> 
 def test_no_frame_no_word(h: Harness) -> None:
     cell = h.ok("%%route -o r\necho: hi")
     assert "rows sent" not in cell.final_plain() and h.shell.user_ns["r"].frames == []
+
+
+# --- a Stop reads "Stopped", not as a usage error --------------------------------------------
+
+
+def interrupt_main_after(seconds: float) -> threading.Timer:
+    """Ctrl-C, as a terminal or the kernel's interrupt sends it, to the thread running the cell."""
+    main = threading.main_thread().ident
+    assert main is not None
+    timer = threading.Timer(seconds, signal.pthread_kill, (main, signal.SIGINT))
+    timer.start()
+    return timer
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a thread is POSIX")
+def test_a_stopped_cell_says_stopped_and_keeps_the_partial_answer(
+    h: Harness, emu: Emulator
+) -> None:
+    emu.token_rate = 20  # 150 words take ~8 s; the stop comes after ~1 s
+    timer = interrupt_main_after(1.0)
+    cell = h.run("%%route -o r\necho: " + " ".join(f"word{i}" for i in range(150)))
+    timer.join()
+    assert type(cell.error).__name__ == "Stopped"  # the cell fails: "Run all" stops here
+    assert cell.stdout.strip() == (
+        "Stopped: the answer so far is kept; run the cell again for a full one"
+    )
+    assert "UsageError" not in cell.everything() and "Traceback" not in cell.everything()
+    kept = cell.final_plain()
+    assert "word0" in kept and "word149" not in kept
+    assert footer(kept).endswith("stopped")
+    assert h.outcomes() == ["stopped"]
+    emu.token_rate = None
+    assert "ok" in h.ok("%%route\necho: ok").final_plain()  # the next cell works
