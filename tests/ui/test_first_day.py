@@ -96,3 +96,21 @@ def test_a_stopped_cell_says_stopped_and_keeps_the_partial_answer(
     assert h.outcomes() == ["stopped"]
     emu.token_rate = None
     assert "ok" in h.ok("%%route\necho: ok").final_plain()  # the next cell works
+
+
+# --- the saved progress bar leaves a line, not an empty output -----------------------------
+
+
+def test_the_bars_place_keeps_a_line_and_the_summary_follows(h: Harness, emu: Emulator) -> None:
+    emu.per_minute_limit = 6000
+    h.shell.user_ns["few"] = h.shell.user_ns["reviews"].head(5)
+    cell = h.ok("%%route --each few -o out\necho: {text}")
+    saved = cell.final  # as a notebook keeps them (updates applied)
+    assert saved == cell.shown  # as nbval replays them (first versions only)
+    assert [d["text/plain"] for d in saved][:1] == ["--each few: 5 rows"]
+    assert "--each few: 5 rows" in saved[0]["text/html"]
+    assert saved[1]["text/plain"].startswith("5 rows: 5 answered, 0 from cache, 0 failed")
+    assert all(d.get("text/plain", "").strip() for d in saved)  # no empty output anywhere
+    assert any(
+        o.update and "application/vnd.jupyter.widget-view+json" in o.data for o in cell.outputs
+    )

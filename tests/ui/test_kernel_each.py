@@ -44,10 +44,10 @@ def test_a_batch_shows_a_progress_bar_then_a_summary_and_binds_the_column(
     run = kernel.ok("%%route --each reviews -o out --into answer --concurrency 4\necho: {text}")
     updates = [u["content"]["data"] for u in run.of("update_display_data")]
     assert any("application/vnd.jupyter.widget-view+json" in u for u in updates)  # tqdm's bar
-    # The bar's display starts and ends as one empty placeholder: what nbval replays is what
-    # the notebook keeps, and no dead widget is saved.
+    # The bar's display starts and ends as one heading: what nbval replays is what the
+    # notebook keeps, no dead widget is saved, and a code host shows a line, not an empty box.
     assert [out["data"] for out in run.stored()] == [d["data"] for d in run.displays]
-    assert run.displays[0]["data"] == {"text/plain": ""}
+    assert run.displays[0]["data"]["text/plain"] == "--each reviews: 40 rows"
     [summary] = [d["data"] for d in run.displays if " rows: " in d["data"].get("text/plain", "")]
     assert summary["text/plain"].startswith("40 rows: 40 answered, 0 from cache, 0 failed")
     assert "text/markdown" not in summary
