@@ -1,7 +1,8 @@
 """`%route usage` and the cost footer in JupyterLab Light and Dark: the chart reads well, and
 dollar amounts stay text (MathJax, which typesets `$…$` in HTML outputs, leaves them alone).
 
-Screenshots go to artifacts/ at the repository root (gitignored).
+Screenshots go to artifacts/ at the repository root (gitignored); their paths are listed at the
+end of pytest's report.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from .conftest import saved
 from .test_lab import FOOTER, start_routing
 
 if TYPE_CHECKING:
@@ -101,7 +103,7 @@ def test_usage_chart_and_cost_footer_read_well_in_light_and_dark(
 
     ARTIFACTS.mkdir(exist_ok=True)
     notebook.cell(2).screenshot(path=str(ARTIFACTS / f"usage-{theme}.png"))
-    print(f"screenshot: {ARTIFACTS / f'usage-{theme}.png'}")
+    saved(ARTIFACTS / f"usage-{theme}.png")
 
     # The control proves MathJax is on in this page: the same text, unprotected, is typeset.
     control = notebook.outputs(3)
