@@ -19,7 +19,15 @@ from IPython.core.inputtransformer2 import TransformerManager
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
 #: Import names of the package's own dependencies (pyproject [project] dependencies).
-PACKAGE_IMPORTS = {"routing_magics", "IPython", "ipywidgets", "httpx", "markdown_it"}
+PACKAGE_IMPORTS = {
+    "routing_magics",
+    "IPython",
+    "ipywidgets",
+    "httpx",
+    "markdown_it",
+    "pydantic",
+    "jsonschema",
+}
 BINDER_URL = (
     "https://mybinder.org/v2/gh/routing-magics/routing_magics/HEAD"
     "?urlpath=lab/tree/notebooks/01-quickstart.ipynb"
@@ -65,6 +73,7 @@ def test_the_example_notebooks_are_these_and_binder_opens_the_first() -> None:
         "07-batch",
         "08-notebook-context",
         "09-usage",
+        "10-structured",
     ]
     assert BINDER_URL in (ROOT / "README.md").read_text(encoding="utf-8")
 

@@ -16,16 +16,19 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.timeout(180)
-def test_notebook_context_runs_with_a_key_against_another_server(
-    emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(("name", "printed"), [
+    ("08-notebook-context", "Why did the total fail?"),  # what was sent, read from the result
+    ("10-structured", "Dry run: nothing was sent."),
+])  # fmt: skip
+def test_a_notebook_runs_with_a_key_against_another_server(
+    emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, printed: str
 ) -> None:
-    for name in ("ROUTING_MAGICS_OFFLINE", "ROUTING_RUN_FALLBACK_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("ROUTING_MAGICS_OFFLINE", raising=False)
     monkeypatch.setenv("ROUTING_RUN_API_KEY", "rk_notebook_test_key")
     monkeypatch.setenv("ROUTING_RUN_BASE_URL", emu.base_url)
     monkeypatch.setenv("ROUTING_RUN_FALLBACK_BASE_URL", "")
     monkeypatch.setenv("ROUTING_MAGICS_USAGE_DB", str(tmp_path / "usage.sqlite"))
-    path = ROOT / "notebooks" / "08-notebook-context.ipynb"
+    path = ROOT / "notebooks" / f"{name}.ipynb"
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(notebook, timeout=120, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})  # fmt: skip
@@ -33,6 +36,6 @@ def test_notebook_context_runs_with_a_key_against_another_server(
     sent = [r for r in emu.requests if r.path.endswith("/chat/completions")]
     assert sent, "the notebook's cells reached the server"
     last = notebook.cells[-1].outputs
-    printed = "".join(o.get("text", "") for o in last)
-    assert "Why did the total fail?" in printed  # what was sent, read from the result
+    shown = "".join(o.get("text", "") + o.get("data", {}).get("text/plain", "") for o in last)
+    assert printed in shown
     assert "rk_notebook_test_key" not in nbformat.writes(notebook)

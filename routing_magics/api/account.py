@@ -2,6 +2,9 @@
 
 routing.run counts requests per user for the day (resetting at midnight UTC, per its docs), the
 hour and the minute. A limit of 0 means the plan has no such cap (Lite has no hourly one).
+The counts are clamped here, where they are read, to what can be true: a count is never above
+its cap, and never above what its period can hold (MAX_PER_MINUTE a minute). A server saying
+10**8 were used this minute must not size anything downstream.
 """
 
 from __future__ import annotations
@@ -14,6 +17,14 @@ from typing import Any, Literal
 Period = Literal["today", "this hour", "this minute"]
 #: The share of a cap past which the footer warns.
 WARN_SHARE = 0.8
+#: The most requests any minute can hold, whatever a server says: 1,000 a second, 600 times
+#: the 100 a minute the service allows a user (facts §3b).
+MAX_PER_MINUTE = 60_000
+_MOST: dict[Period, int] = {
+    "today": 24 * 60 * MAX_PER_MINUTE,
+    "this hour": 60 * MAX_PER_MINUTE,
+    "this minute": MAX_PER_MINUTE,
+}
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,8 @@ class AccountInfo:
     day: Allowance
     hour: Allowance
     minute: Allowance
+    #: `requests_remaining` as the service said it (None: not said).
+    remaining_today: int | None = None
 
     def spent(self, requests: int) -> AccountInfo:
         """This account after `requests` more (sent since it was fetched)."""
@@ -53,31 +66,33 @@ class AccountInfo:
         return replace(self, day=day, hour=hour, minute=minute)
 
 
-def _count(data: Mapping[str, Any], name: str) -> int:
+def _count(data: Mapping[str, Any], name: str, most: int) -> int | None:
+    """A count from the JSON, at most `most`; None when it is no number (NaN, text, -1)."""
     value = data.get(name)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        return 0
-    return int(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        return None  # `not >=` is also true for NaN
+    return int(min(value, most))
+
+
+def _allowance(data: Mapping[str, Any], period: Period, used: str, limit: str) -> Allowance:
+    """A period's use and cap: the cap at most what the period holds, the use at most the cap."""
+    cap = _count(data, limit, _MOST[period]) or 0
+    return Allowance(period, _count(data, used, cap or _MOST[period]) or 0, cap)
 
 
 def parse_account(data: Mapping[str, Any]) -> AccountInfo:
-    """An AccountInfo from GET /v1/user/requests; missing or odd numbers read as 0."""
+    """An AccountInfo from GET /v1/user/requests; missing or odd numbers read as 0, numbers
+    past what can be true as that much."""
     plan = data.get("plan_tier")
+    day = _allowance(data, "today", "requests_used_today", "requests_limit_today")
     return AccountInfo(
         plan=plan if isinstance(plan, str) and plan else "?",
-        day=Allowance(
-            "today", _count(data, "requests_used_today"), _count(data, "requests_limit_today")
+        day=day,
+        hour=_allowance(data, "this hour", "requests_used_this_hour", "requests_limit_this_hour"),
+        minute=_allowance(
+            data, "this minute", "requests_used_this_minute", "requests_limit_per_minute"
         ),
-        hour=Allowance(
-            "this hour",
-            _count(data, "requests_used_this_hour"),
-            _count(data, "requests_limit_this_hour"),
-        ),
-        minute=Allowance(
-            "this minute",
-            _count(data, "requests_used_this_minute"),
-            _count(data, "requests_limit_per_minute"),
-        ),
+        remaining_today=_count(data, "requests_remaining", day.limit or _MOST["today"]),
     )
 
 

@@ -71,6 +71,8 @@ class ChatRequest:
     messages: list[dict[str, Any]]
     params: dict[str, Any] = field(default_factory=dict)  # temperature, max_tokens, tools…
     stream: bool = True
+    #: Credentials replaced in the messages before sending: placeholder → copies.
+    redacted: dict[str, int] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         words = sum(len(str(m.get("content") or "").split()) for m in self.messages)

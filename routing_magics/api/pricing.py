@@ -16,6 +16,11 @@ from typing import Any
 
 from .catalog import PLANS
 
+#: The highest price per million tokens taken as real: the dearest route known costs $25 a
+#: million output tokens (facts §4c), so a price 40 times that is a server's mistake or worse,
+#: and reads as unknown. It also keeps the cost of any count the wire allows (2**53) finite.
+MAX_PER_MILLION = 1_000.0
+
 
 @dataclass(frozen=True)
 class Price:
@@ -47,7 +52,8 @@ class PriceList:
     def cost(self, model: str, prompt_tokens: int, completion_tokens: int) -> float | None:
         """Estimated USD, or None when the model has no known price (never 0 for "unknown")."""
         price = self.price_of(model)
-        return None if price is None else price.cost(prompt_tokens, completion_tokens)
+        cost = None if price is None else price.cost(prompt_tokens, completion_tokens)
+        return cost if cost is not None and math.isfinite(cost) else None
 
 
 def _bare(model: str) -> str:
@@ -55,11 +61,10 @@ def _bare(model: str) -> str:
 
 
 def _rate(value: Any) -> float | None:
-    """A price from the JSON: a finite, non-negative number; anything else is no price."""
+    """A price from the JSON: a number from 0 to MAX_PER_MILLION; anything else is no price."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    rate = float(value)
-    return rate if math.isfinite(rate) and rate >= 0 else None
+    return float(value) if 0 <= value <= MAX_PER_MILLION else None  # also False for NaN
 
 
 def _tier_rank(tier: str | None) -> int:

@@ -1,9 +1,11 @@
 """Deterministic, useful answers: pure functions of the request's messages.
 
-The last user message (and the system message) is the task, checked in this order:
-`echo:` → the rest verbatim; "sentiment" → one word (or JSON); a data block → facts computed
-from the table; "summar"/"bullet" → extractive bullets; anything else → a markdown answer with
-a heading, list, table and code.
+A request for a structured answer (`--schema`: a forced answer tool, or the schema in the
+system message) gets one object that matches it (structured.py). Otherwise the last user message
+(and the system message) is the task, checked in this order: `echo:` → the rest verbatim;
+"sentiment" → one word (or JSON); a data block → facts computed from the table;
+"summar"/"bullet" → extractive bullets; anything else → a markdown answer with a heading, list,
+table and code.
 Every answer also gets a short reasoning text that restates the task (sent on reasoning routes).
 """
 
@@ -16,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import fixes, sentiment, summaries, tables
+from . import fixes, sentiment, structured, summaries, tables
 from .tools import ToolCall, answer_from_tool_result, plan_tool_calls, tool_call_reasoning
 
 Message = Mapping[str, Any]
@@ -105,9 +107,16 @@ def compose_answer(
     tool_choice: Any = None,
     *,
     reasoning: bool = False,
+    careless: bool = False,
 ) -> Answer:
-    """The answer to a chat request; `reasoning` adds the reasoning text."""
-    answer = _respond(messages, tools or (), tool_choice)
+    """The answer to a chat request; `reasoning` adds the reasoning text, `careless` makes a
+    structured answer invalid (the `invalid_structured` fault)."""
+    task = structured.find_task(messages, tools or (), tool_choice)
+    if task is not None:
+        content, thoughts, calls = structured.reply(task, careless)
+        answer = Answer(content, with_closing(thoughts), calls)
+    else:
+        answer = _respond(messages, tools or (), tool_choice)
     return answer if reasoning else Answer(answer.content, "", answer.tool_calls)
 
 

@@ -12,6 +12,9 @@ takes the head fault and uses up one of its `times` (the fault leaves the queue 
     drop               close the socket with no response (after == 0, or unstreamed), else
                        after `after` content tokens, without the end of the chunked body
     slow               one token per `seconds` (unstreamed: the reply waits seconds × tokens)
+    invalid_structured the next structured answer (`--schema`, either path) breaks its schema:
+                       a number field says "n/a", a required field is missing (structured.py);
+                       a request that asks for no structure passes it by, and it waits
 
 An `after` beyond the answer's length fires at its end, before the finish chunk. A tool call's
 argument pieces count as content tokens; reasoning tokens never do.
@@ -40,7 +43,10 @@ ERROR_STATUSES: dict[str, tuple[int, str]] = {
 #: Faults that bend a response instead of replacing it with an error status.
 STREAM_FAULTS = ("midstream_error", "stall", "drop", "slow")
 
-FAULT_KINDS: tuple[str, ...] = (*ERROR_STATUSES, *STREAM_FAULTS)
+#: Faults that change what an answer says: only structured requests take them.
+ANSWER_FAULTS = ("invalid_structured",)
+
+FAULT_KINDS: tuple[str, ...] = (*ERROR_STATUSES, *STREAM_FAULTS, *ANSWER_FAULTS)
 
 #: The event a `midstream_error` fault sends inside a 200 stream.
 MIDSTREAM_ERROR_TEXT = "Upstream provider disconnected"
@@ -68,6 +74,10 @@ class Fault:
     @property
     def is_error(self) -> bool:
         return self.kind in ERROR_STATUSES
+
+    @property
+    def spoils_answer(self) -> bool:
+        return self.kind in ANSWER_FAULTS
 
     @property
     def status(self) -> int:
@@ -113,7 +123,9 @@ class FaultQueue:
     """Thread-safe FIFO of faults; `take()` hands out the head and counts one use.
 
     A fault only hits requests that arrived after it was queued, so a straggler from an
-    earlier scenario (a request still in flight when its test ended) cannot steal it.
+    earlier scenario (a request still in flight when its test ended) cannot steal it; and an
+    answer fault only hits a structured request, so "the next N structured answers" holds
+    whatever plain requests come between.
     """
 
     def __init__(self) -> None:
@@ -124,13 +136,15 @@ class FaultQueue:
         with self._lock:
             self._queue.append((fault, time.monotonic()))
 
-    def take(self, arrived: float | None = None) -> Fault | None:
-        """The head fault for a request that arrived at `arrived` (monotonic clock)."""
+    def take(self, arrived: float | None = None, structured: bool = False) -> Fault | None:
+        """The head fault for a request that arrived at `arrived` (monotonic clock);
+        `structured`: whether the request asks for a structured answer."""
         with self._lock:
             if not self._queue:
                 return None
             head, queued = self._queue[0]
-            if arrived is not None and arrived < queued:
+            early = arrived is not None and arrived < queued
+            if early or (head.spoils_answer and not structured):
                 return None
             if head.times <= 1:
                 self._queue.popleft()

@@ -22,6 +22,7 @@ from .guard import control_refusal
 from .keys import key_accepted, refusal_text, sent_key
 from .state import EmulatorState, RecordedRequest, admission_refusal, recordable_headers
 from .streaming import ClientGone, DropConnection, EventStream
+from .structured import asks_for_structure
 from .wire import (
     ROUTES,
     ChatRequest,
@@ -186,7 +187,8 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         if refusal is not None:
             return self._send_text(429, *refusal)
         self._sleep(state.latency)  # a fixed upstream delay, before any byte of the answer
-        fault = state.faults.take(self.arrived)
+        structured = asks_for_structure(request.messages, request.tools, request.tool_choice)
+        fault = state.faults.take(self.arrived, structured)
         if fault is not None and fault.is_error:
             retry_after = fault.retry_after_header()
             return self._send_text(fault.status, fault.kind, fault.message, retry_after)
@@ -197,19 +199,17 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         if route is None:
             assert refusal is not None
             return self._send_text(*refusal)
+        careless = fault is not None and fault.spoils_answer
         answer = compose_answer(
-            request.messages, request.tools, request.tool_choice, reasoning=route.reasoning
-        )
+            request.messages, request.tools, request.tool_choice,
+            reasoning=route.reasoning, careless=careless,
+        )  # fmt: skip
+        fault = None if careless else fault  # spent on the answer's words
         emission = plan_emission(answer, request.max_tokens)
         usage = usage_body(prompt_tokens(request.messages), emission.completion_tokens)
         provider = route.providers[0] if route.providers else "routing.run"
-        meta = ResponseMeta(
-            f"chatcmpl_{uuid.uuid4().hex[:26]}",
-            int(time.time()),
-            route.id,
-            provider,
-            route.reasoning,
-        )
+        chat_id = f"chatcmpl_{uuid.uuid4().hex[:26]}"
+        meta = ResponseMeta(chat_id, int(time.time()), route.id, provider, route.reasoning)
         if fault is not None and fault.fires_before_headers(request.stream):
             if fault.kind == "drop":
                 raise DropConnection

@@ -62,12 +62,17 @@ def wants_sentiment(text: str) -> bool:
     return "sentiment" in text.lower()
 
 
+def classify(text: str) -> tuple[str, int]:
+    """(positive | negative | neutral, praise words minus complaint words) of `text`."""
+    words = _WORD.findall(text.lower())
+    score = sum(w in _POSITIVE for w in words) - sum(w in _NEGATIVE for w in words)
+    return ("positive" if score > 0 else "negative" if score < 0 else "neutral"), score
+
+
 def sentiment_answer(text: str) -> tuple[str, str]:
     """(content, reasoning) for a sentiment request."""
     review = text.split("Review:", 1)[1] if "Review:" in text else text
-    words = _WORD.findall(review.lower())
-    score = sum(w in _POSITIVE for w in words) - sum(w in _NEGATIVE for w in words)
-    label = "positive" if score > 0 else "negative" if score < 0 else "neutral"
+    label, score = classify(review)
     reasoning = f"Counting praise and complaints in the review gives {score:+d}, so {label}."
     if "json" in text.lower():
         return json.dumps({"sentiment": label, "score": score}), reasoning

@@ -61,7 +61,6 @@ class AnswerCache:
         self.path = Path(path).expanduser()
         self._lock = threading.Lock()
         with guarded(self.path):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = connect(self.path)
 
     def get(self, key: str) -> CachedAnswer | None:

@@ -19,28 +19,44 @@ if TYPE_CHECKING:
 COLUMNS = (*FIELDS, "cost_usd")
 _INTEGER = ("prompt_tokens", "completion_tokens", "total_tokens")
 _NULLABLE_INTEGER = ("latency_ms", "ttft_ms")
+#: What makes a spreadsheet read a cell as a formula when it leads (OWASP's CSV injection rule).
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _value(row: UsageRow, column: str) -> object:
     return row.ts if column == "time" else getattr(row, column)
 
 
+def as_text_cell(value: str) -> str:
+    """`value`, with a leading `'` when a spreadsheet would run it as a formula: the server
+    names the model and the provider, and `=HYPERLINK(…)` there must stay text."""
+    return "'" + value if value.lstrip(" ").startswith(FORMULA_LEADS) else value
+
+
+def _cell(value: object) -> object:
+    if value is None:
+        return ""
+    return as_text_cell(value) if isinstance(value, str) else value
+
+
 def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="milliseconds")
 
 
-def write_csv(path: str | os.PathLike[str], rows: Sequence[UsageRow], costs: Sequence[float | None]
-              ) -> int:  # fmt: skip
-    """Write the rows (time in ISO 8601 UTC; empty cells for unknowns); returns how many."""
-    with open(path, "w", newline="", encoding="utf-8") as sink:
+def write_csv(
+    path: str | os.PathLike[str], rows: Sequence[UsageRow], costs: Sequence[float | None],
+    *, overwrite: bool = False,
+) -> int:  # fmt: skip
+    """Write the rows (time in ISO 8601 UTC; empty cells for unknowns; text that a spreadsheet
+    would take for a formula starts with `'`); returns how many. A file that exists raises
+    FileExistsError unless `overwrite`."""
+    with open(path, "w" if overwrite else "x", newline="", encoding="utf-8") as sink:
         writer = csv.writer(sink)
         writer.writerow(COLUMNS)
         for row, cost in zip(rows, costs, strict=True):
             values = [_value(row, name) for name in FIELDS]
             values[0] = _iso(row.ts)
-            writer.writerow(
-                ["" if v is None else v for v in values] + ["" if cost is None else cost]
-            )
+            writer.writerow([_cell(v) for v in values] + [_cell(cost)])
     return len(rows)
 
 

@@ -1,8 +1,10 @@
-"""Where the ledger lives, and which notebook a kernel serves."""
+"""Where the ledger lives, who may read it, and which notebook a kernel serves."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
 import sys
 import time
 from collections.abc import Mapping
@@ -21,6 +23,35 @@ def default_ledger_path(env: Mapping[str, str] = os.environ) -> Path:
     if explicit:
         return Path(explicit).expanduser()
     return _jupyter_data_dir(env) / "routing_magics" / "usage.sqlite"
+
+
+def make_private(path: Path) -> None:
+    """Before SQLite opens `path`: folders that are missing made 0700, the file made 0600 if it is
+    missing, and an existing file of ours (with SQLite's -wal and -shm, which SQLite creates
+    with the file's mode) tightened to ours alone. The file holds prompts, data frames in them,
+    and answers; a folder that existed may be shared (a project's) and is left as it is."""
+    missing = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # another kernel made it meanwhile
+            folder.mkdir(mode=0o700)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for each in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        _tighten(each)
+
+
+def _tighten(path: Path) -> None:
+    """Take group and other access off a regular file of ours; anything else is left alone."""
+    own_uid = getattr(os, "geteuid", None)  # none on Windows, where modes mean little
+    try:
+        info = os.stat(path)
+    except OSError:
+        return
+    if own_uid is None or info.st_uid != own_uid() or not stat.S_ISREG(info.st_mode):
+        return
+    if info.st_mode & 0o077:
+        with contextlib.suppress(OSError):  # a file system without modes: nothing to tighten
+            os.chmod(path, stat.S_IMODE(info.st_mode) & 0o700)
 
 
 def _jupyter_data_dir(env: Mapping[str, str]) -> Path:

@@ -13,6 +13,9 @@ import random
 import sqlite3
 import time
 from collections.abc import Callable
+from pathlib import Path
+
+from .paths import make_private
 
 BUSY_TIMEOUT_S = 30.0
 
@@ -108,7 +111,9 @@ def enable_wal(conn: sqlite3.Connection) -> None:
 
 
 def connect(path: str | os.PathLike[str]) -> sqlite3.Connection:
-    """An open, migrated connection to the ledger file, shareable across threads."""
+    """An open, migrated connection to the ledger file (readable by us alone: make_private),
+    shareable across threads."""
+    make_private(Path(path))
     # isolation_level=None: we open every transaction ourselves (BEGIN IMMEDIATE), so a
     # writer takes the lock up front and waits on busy_timeout instead of failing midway.
     conn = sqlite3.connect(

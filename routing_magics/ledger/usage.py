@@ -92,7 +92,6 @@ class Ledger:
         self.path = Path(path).expanduser()
         self._lock = threading.Lock()
         with guarded(self.path):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = connect(self.path)
 
     def record(self, row: UsageRow) -> None:

@@ -65,7 +65,7 @@ def schema_from_spec(spec: str, namespace: Mapping[str, object]) -> Schema:
         raise ConfigurationError(
             f"--schema {text}: the notebook has {found} by that name",
             hint="name a pydantic model, dataclass, TypedDict or JSON Schema dict, or quote a "
-            'concise spec such as "name, age int, bio: a short bio"',
+            'concise spec such as "name, age int, bio: a short bio" (one field: "name str")',
         )
     return Schema("concise", concise_schema(text), label="the concise spec")
 

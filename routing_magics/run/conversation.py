@@ -3,7 +3,9 @@
 A plain cell is this loop with no tools: one step. Each step is an `Exchange`, streamed into
 the cell's one view and recorded as its own ledger row. The loop ends when the model answers
 without asking for calls, when a request fails or is stopped, or after `max_steps` requests
-(the calls the last one asked for are then not run, and the notice says so). The view gets one
+(the calls the last one asked for are then not run, and the notice says so). Of one turn's
+calls, the first `max_calls` run; each of the others is answered "not run" (every call of a
+turn must have its tool message), gets no block, and the notice counts them. The view gets one
 footer, with the usage of every step summed.
 
 routing.run pins a conversation holding tool messages to one upstream with no server-side
@@ -12,6 +14,7 @@ retries; our client's own bounded retries still apply, and an error says which s
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -19,10 +22,12 @@ from ..api import errors
 from ..api.models import ChatRequest, Completion, FrameSent, ToolCall, Usage
 from ..display.outcome import footer_info, notice_for, provenance
 from .exchange import Exchange, OnStream
+from .options import DEFAULT_MAX_TOOL_CALLS
 from .record import Recorder
+from .secrets import Redactor, redaction_notice
 from .spend import footer_extras, start_lookups
 from .structured import StructuredUse, Verdict, canonical_text, check, mismatch, repair_messages
-from .toolbox import Confirm, Toolbox, ToolCallRecord, assistant_message, tool_message
+from .toolbox import Confirm, Toolbox, ToolCallRecord, assistant_message, refused, tool_message
 
 if TYPE_CHECKING:
     from ..display.protocols import View
@@ -46,6 +51,7 @@ class ToolUse:
     toolbox: Toolbox
     max_steps: int = DEFAULT_MAX_STEPS
     confirm: Confirm | None = None
+    max_calls: int = DEFAULT_MAX_TOOL_CALLS  # run from one model turn; the rest are refused
 
 
 @dataclass
@@ -67,6 +73,8 @@ class Conversation:
         self.recorder = Recorder(self.session)
         self.messages: list[dict[str, Any]] = list(self.request.messages)
         self.data: Any = None  # the validated object of a structured answer
+        self.redacted: Counter[str] = Counter(self.request.redacted)  # tool results add theirs
+        self.over_bound: list[int] = []  # calls asked for by each turn that asked too many
 
     def run(self, *, cached: CachedAnswer | None = None, cache_as: str | None = None) -> Completion:
         """Every step, then the footer; raises the failure (after the footer) if there was one.
@@ -126,7 +134,7 @@ class Conversation:
 
     def _step(self, cache_as: str | None) -> tuple[Completion, errors.RoutingError | None]:
         """One request, streamed into the view and recorded whatever happens."""
-        request = replace(self.request, messages=list(self.messages))
+        request = replace(self.request, messages=list(self.messages), redacted=dict(self.redacted))
         if self.tools is not None:
             offered = {**request.params, "tools": self.tools.toolbox.schemas}
             request = replace(request, params=offered)
@@ -151,11 +159,24 @@ class Conversation:
             for i, c in enumerate(done.tool_calls)
         ]
         self.messages.append(assistant_message(done.text, calls))
-        for call in calls:
+        redactor = Redactor.of(self.session.settings)  # a tool may return the key, too
+
+        def clean(text: str) -> str:
+            return redactor.text(text, self.redacted)
+
+        for call in calls[: tools.max_calls]:
             record = tools.toolbox.run(call, step=step, index=len(self.records), view=self.view,
-                                       confirm=tools.confirm)  # fmt: skip
-            self.records.append(record)
-            self.messages.append(tool_message(record))
+                                       confirm=tools.confirm, clean=clean)  # fmt: skip
+            self._answer(record)
+        if len(calls) > tools.max_calls:  # each refused call is answered: the protocol wants it
+            self.over_bound.append(len(calls))
+            for call in calls[tools.max_calls :]:
+                self._answer(refused(call, step=step, asked=len(calls), bound=tools.max_calls))
+
+    def _answer(self, record: ToolCallRecord) -> None:
+        """A call's outcome into the record and, as a tool message, into the conversation."""
+        self.records.append(record)
+        self.messages.append(tool_message(record))
 
     def _result(self) -> Completion:
         """One step as it is; several added up: texts joined, usage and latency summed."""
@@ -192,8 +213,26 @@ class Conversation:
         if failure is None:  # a failed answer gets none: each shell shows its error itself
             primary = self.session.client.base_url
             notice = notice or notice_for(done, max_tokens=self.max_tokens, primary=primary)
-        notice = " ".join(n for n in (notice, self.recorder.trouble) if n) or None
+        said = (  # what happened on the way is said even when the last request failed
+            notice, self._over_bound_notice(), redaction_notice(self.redacted),
+            self.recorder.trouble,
+        )  # fmt: skip
+        notice = " ".join(n for n in said if n) or None
         self.view.finish(footer, notice=notice, metadata=provenance(done))
+
+    def _over_bound_notice(self) -> str | None:
+        """Turns that asked for more calls than run in one turn, said in one line."""
+        if not self.over_bound or self.tools is None:
+            return None
+        bound = self.tools.max_calls
+        setting = f"at most {bound} a turn; %config RouteMagics.max_tool_calls sets it"
+        if len(self.over_bound) == 1:
+            asked = self.over_bound[0]
+            return (f"The model asked for {asked:,} tool calls in one turn: the first {bound} "
+                    f"ran, the other {asked - bound:,} did not ({setting}).")  # fmt: skip
+        not_run = sum(asked - bound for asked in self.over_bound)
+        return (f"The model asked for more than {bound} tool calls in each of "
+                f"{len(self.over_bound)} turns: {not_run:,} did not run ({setting}).")  # fmt: skip
 
 
 @dataclass

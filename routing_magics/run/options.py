@@ -23,3 +23,7 @@ class RunOptions:
     cache: bool = False  # answer from the answers cache when it holds this exact request
     notebook: NotebookContext | None = None  # {In[n]}-style lookups and --cells context
     schema: StructuredUse | None = None  # --schema: a structured answer, validated
+
+
+#: Most tool calls run from one model turn; the rest go back to the model as not run.
+DEFAULT_MAX_TOOL_CALLS = 20

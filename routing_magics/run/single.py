@@ -17,6 +17,7 @@ from ..session import Session
 from .conversation import Conversation, ToolUse
 from .options import RunOptions
 from .record import cache_key
+from .secrets import redact
 from .structured import ask_with, check
 
 if TYPE_CHECKING:
@@ -92,7 +93,8 @@ def dry_run(
 def build_request(
     session: Session, template: str, options: RunOptions, namespace: Mapping[str, object]
 ) -> tuple[ChatRequest, PreparedPrompt]:
-    """The request a cell sends (configuration errors raise here, before anything is sent)."""
+    """The request a cell sends, no credential in it (configuration errors raise here, before
+    anything is sent)."""
     model = session.check_model(options.model)
     prepared = prepare_prompt(
         template, namespace, df_name=options.df, rows=options.rows,
@@ -103,7 +105,7 @@ def build_request(
     request = ChatRequest(model, prepared.messages, request_args(options), stream=options.stream)
     if options.schema is not None:
         request = ask_with(request, options.schema)
-    return request, prepared
+    return redact(session.settings, request), prepared
 
 
 def for_route(session: Session, options: RunOptions) -> RunOptions:

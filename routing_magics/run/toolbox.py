@@ -21,6 +21,9 @@ from ..prompt.tool_schema import TOOL_ERROR_PREFIX, JsonSchema, tool_schema
 RESULT_CHARS = 4_000
 ERROR_CHARS = 300
 ARGUMENT_CHARS = 60
+#: Deepest `[`/`{` nesting of a call's arguments; deeper ones fail that call (no function's
+#: arguments need more, and decoding thousands of levels raises RecursionError).
+MAX_ARGUMENT_DEPTH = 32
 #: Asks the user a yes/no question (`--confirm`); True runs the call.
 Confirm = Callable[[str], bool]
 
@@ -99,10 +102,13 @@ class Toolbox:
         return cls(found)
 
     def run(
-        self, call: ToolCall, *, step: int, index: int, view: View, confirm: Confirm | None
-    ) -> ToolCallRecord:
-        """Run one call (asking first under --confirm), drawing its block as it goes."""
-        kwargs = _decode(call.arguments)
+        self, call: ToolCall, *, step: int, index: int, view: View, confirm: Confirm | None,
+        clean: Callable[[str], str] = str,
+    ) -> ToolCallRecord:  # fmt: skip
+        """Run one call (asking first under --confirm), drawing its block as it goes; `clean`
+        takes credentials out of what the call returned or raised before it is shown or sent."""
+        decoded = _decode(call.arguments)
+        kwargs = decoded if isinstance(decoded, dict) else None
         record = ToolCallRecord(call.id, call.name, call.arguments, kwargs or {}, step=step)
         label = call_label(call.name, kwargs, call.arguments)
 
@@ -115,7 +121,7 @@ class Toolbox:
             record.error = (
                 f"no tool named {call.name!r}; the tools are {', '.join(self.functions)}"
                 if func is None
-                else f"the arguments are not a JSON object: {_cut(call.arguments, 200)}"
+                else str(decoded)
             )
             draw("failed", record.error)
         elif confirm is not None and not confirm(f"Run {call_label(call.name, kwargs, limit=0)}?"):
@@ -123,22 +129,54 @@ class Toolbox:
             draw("declined", record.error)
         else:
             try:
-                record.result = capped_result(func(**kwargs))
+                record.result = clean(capped_result(func(**kwargs)))
             except Exception as exc:  # the tool's failure goes to the model, not up the cell
-                record.error = error_line(exc)
+                record.error = clean(error_line(exc))
                 draw("failed", record.error)
             else:
                 draw("done", record.result)
         return record
 
 
-def _decode(arguments: str) -> dict[str, Any] | None:
-    """The arguments as keyword arguments; None when they are not a JSON object."""
+def refused(call: ToolCall, *, step: int, asked: int, bound: int) -> ToolCallRecord:
+    """A call not run because its turn asked for more than `bound` calls."""
+    why = (f"not run: this turn asked for {asked:,} calls and at most {bound} run in one "
+           "turn; ask again for the ones still needed")  # fmt: skip
+    return ToolCallRecord(call.id, call.name, call.arguments, error=why, step=step)
+
+
+def _decode(arguments: str) -> dict[str, Any] | str:
+    """The arguments as keyword arguments, or the line that says why they are not."""
+    if _nested_too_deep(arguments):
+        return (f"the arguments are nested deeper than {MAX_ARGUMENT_DEPTH} levels; send "
+                "them flatter")  # fmt: skip
     try:
         value = json.loads(arguments or "{}")
     except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
+        value = None
+    if isinstance(value, dict):
+        return value
+    return f"the arguments are not a JSON object: {_cut(arguments, 200)}"
+
+
+def _nested_too_deep(text: str) -> bool:
+    """Whether `[`/`{` nest deeper than MAX_ARGUMENT_DEPTH, strings skipped: counted, not
+    parsed, since parsing is what such a text breaks."""
+    if text.count("[") + text.count("{") <= MAX_ARGUMENT_DEPTH:
+        return False
+    depth, in_string, escaped = 0, False, False
+    for char in text:
+        if in_string:
+            escaped, in_string = (False, True) if escaped else (char == "\\", char != '"')
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_ARGUMENT_DEPTH:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
 
 
 def tool_message(record: ToolCallRecord) -> dict[str, Any]:

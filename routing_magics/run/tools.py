@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, cast
 
 from .conversation import DEFAULT_MAX_STEPS, ToolRun, ToolUse
+from .options import DEFAULT_MAX_TOOL_CALLS
 from .single import run_prompt
 
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from .options import RunOptions
     from .toolbox import Confirm, Toolbox
 
-__all__ = ["DEFAULT_MAX_STEPS", "ToolRun", "run_with_tools"]
+__all__ = ["DEFAULT_MAX_STEPS", "DEFAULT_MAX_TOOL_CALLS", "ToolRun", "run_with_tools"]
 
 
 def run_with_tools(
@@ -32,13 +33,15 @@ def run_with_tools(
     max_steps: int = DEFAULT_MAX_STEPS,
     confirm: Confirm | None = None,
     on_stream: OnStream | None = None,
+    max_calls: int = DEFAULT_MAX_TOOL_CALLS,
 ) -> ToolRun:
     """Answer `template` letting the model call `toolbox`; raise RoutingError on failure.
 
     As with run_prompt, whatever happens the view is finished, every request has its ledger
-    row, and what was answered and called so far stays on screen.
+    row, and what was answered and called so far stays on screen. At most `max_calls` calls of
+    one model turn run; the others go back to the model as not run, and the cell says so.
     """
-    tools = ToolUse(toolbox, max_steps, confirm)
+    tools = ToolUse(toolbox, max_steps, confirm, max_calls)
     done = run_prompt(session, template, options, namespace, view, on_stream=on_stream,
                       tools=tools)  # fmt: skip
     return cast(ToolRun, done)

@@ -36,6 +36,7 @@ class EachArgs:
     concurrency: int
     limit: int | None
     cache: bool
+    overwrite: bool  # --into may replace columns that exist
 
     @classmethod
     def of(cls, args: argparse.Namespace) -> EachArgs:
@@ -48,7 +49,7 @@ class EachArgs:
             raise UsageError("--into needs a column name, e.g. --into sentiment")
         concurrency = DEFAULT_CONCURRENCY if args.concurrency is None else args.concurrency
         return cls(args.each, args.out, args.into, args.format, concurrency, args.limit,
-                   not args.no_cache)  # fmt: skip
+                   not args.no_cache, args.overwrite)  # fmt: skip
 
 
 def run_each(
@@ -70,7 +71,7 @@ def run_each(
     frame = shell.user_ns[each.frame]
     batch = BatchOptions(each.concurrency, each.limit, each.cache, each.fmt, requests_per_minute)
     rich = is_rich(shell, mode)
-    check_into(each.frame, frame, each.into, each.out)
+    check_into(each.frame, frame, each.into, each.out, fmt=each.fmt, overwrite=each.overwrite)
     result = run_batch(
         session, each.frame, frame, template, options, batch, shell.user_ns,
         TqdmProgress(rich=rich, description=each.frame), stop,
@@ -79,20 +80,25 @@ def run_each(
         result.stopped = notebook_message(result.stopped_by)
     _bind(shell, frame, result, each)
     _show(result, rich)
-    if result.unrecorded:
-        print(result.unrecorded)
+    for line in (result.redacted, result.unrecorded):
+        if line:
+            print(line)
     if result.stopped:
         raise _stopped_error(result)
 
 
 def _bind(shell: InteractiveShell, frame: object, result: BatchResult, each: EachArgs) -> None:
-    value = answers(result, each.into or each.out or "answer", each.fmt)
+    value, notes = answers(result, each.into or each.out or "answer", each.fmt)
     if each.into:
         joiner = "" if result.schema is not None else "_"  # --into PREFIX: PREFIX + field
-        changed, note = write_into(frame, value, each.into, joiner)
-        if note:  # polars: the frame cannot change, -o gets the new one
+        changed, more = write_into(frame, value, each.into, frame_name=each.frame,
+                                   overwrite=each.overwrite, joiner=joiner)  # fmt: skip
+        notes += more
+        if changed is not frame:  # polars: the frame cannot change, -o gets the new one
             value = changed
-            print(f"{note} ({each.frame} is unchanged).")
+            notes[-1] += f" ({each.frame} is unchanged)."
+    for note in notes:
+        print(note)
     if each.out:
         shell.user_ns[each.out] = value
 

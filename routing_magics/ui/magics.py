@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Bool, Enum, Float, Int, Unicode, default, observe
 
 from ..api import errors
@@ -19,10 +19,11 @@ from ..display.protocols import DisplayMode, Format
 from ..run.options import RunOptions
 from ..session import Session
 from .advice import cell_error
+from .answer_traits import AnswerTraits
 from .cells import CellLog
 from .commands import SUBCOMMANDS, TAKES_ARGUMENTS
 from .notebook import ShellNotebook
-from .options import OptionDefaults, cell_options
+from .options import OptionDefaults, cell_options, option_argv
 
 if TYPE_CHECKING:
     from ..api.models import Completion
@@ -32,7 +33,7 @@ T = TypeVar("T")
 
 
 @magics_class
-class RouteMagics(Magics):
+class RouteMagics(Magics, AnswerTraits):
     """Settings are traitlets: `%config RouteMagics.rows = 100` (or `c.RouteMagics` in a config)."""
 
     base_url = Unicode(help="Primary routing.run base URL (env ROUTING_RUN_BASE_URL).").tag(
@@ -65,15 +66,6 @@ class RouteMagics(Magics):
     requests_per_minute = Int(
         None, allow_none=True, help="Pace of --each batches; default: the plan's per-minute limit."
     ).tag(config=True)
-    schema_via = Enum(
-        ["auto", "tool", "text"],
-        "auto",
-        help="How --schema asks: a function "
-        "the model must call, or the system message; auto: by route.",
-    ).tag(config=True)
-    schema_repairs = Int(1, help="Repair turns after an answer that misses --schema.").tag(
-        config=True
-    )
     display_mode = Enum(
         ["auto", "rich", "text"], "auto", help="rich: HTML live view; text: print as it arrives."
     ).tag(config=True)
@@ -150,6 +142,7 @@ class RouteMagics(Magics):
     @argument("--format", default="markdown", help="markdown | text | code | json.")
     @argument("--each", help="Run the cell once per row of this DataFrame/Series.")
     @argument("--into", help="With --each: also write the answers into the frame as this column.")
+    @argument("--overwrite", action="store_true", help="With --into: replace columns that exist.")
     @argument("--concurrency", type=int, help="With --each: requests in flight (default 8).")
     @argument("--limit", type=int, help="With --each: send at most N rows now.")
     @argument("--cache", action="store_true", help="Answer from the answers cache when it can.")
@@ -176,20 +169,20 @@ class RouteMagics(Magics):
             Summarize this for a busy reader: {report}
 
         Each row: `--each NAME` runs the cell once per row of a DataFrame ({col}, {row},
-        {index}); -o binds the answers as a Series on its index, --into COL adds a column.
+        {index}); -o binds the answers, --into COL [--overwrite] writes them into the frame.
 
         Notebook history: {In[3]}, {Out[3]}, {Err[3]}, {Err[-1]} (the cell above's error).
 
-        Line: `%route MODEL prompt…` (one-shot), or a subcommand: models, use MODEL,
-        usage [--all] [--today] [--reset] [-o NAME] [--csv PATH], key, config, panel, reset
-        (forget --chat memory), cache on|off|clear, tools [F G | none], fix [--apply], help.
+        Line: `%route MODEL prompt…` (one-shot), or a subcommand: models, use MODEL, usage
+        [--all] [--today] [--reset] [-o NAME] [--csv PATH [--overwrite]], key, config, panel,
+        reset (forget --chat memory), cache on|off|clear, tools [F G | none], fix [--apply], help.
         """
         if cell is None:
             return self._line(line)
         from .tooling import tool_settings
 
         try:
-            args = parse_argstring(self.route, self._expand_options(line))
+            args = self.route.parser.parse_args(self._option_argv(line))
         except ValueError as exc:  # shlex: "No closing quotation"
             hint = 'close the quote, e.g. -s "Be brief"'
             raise UsageError(f"%%route options: {exc}; {hint}") from None
@@ -204,7 +197,7 @@ class RouteMagics(Magics):
         if args.dry_run:
             return self._dry_run(cell, replace(options, notebook=self.cells.context(args.cells)),
                                  out)  # fmt: skip
-        tools = tool_settings(args, self.session)
+        tools = tool_settings(args, self.session, self.max_tool_calls)
         return self._ask(cell, options, out=out, fmt=fmt, tools=tools, cells=args.cells)
 
     def _dry_run(self, template: str, options: RunOptions, out: str | None) -> None:
@@ -223,12 +216,11 @@ class RouteMagics(Magics):
         self._call(run_each, self.session, self.shell, template, options, each, mode=mode,
                    requests_per_minute=self.requests_per_minute)  # fmt: skip
 
-    def _expand_options(self, line: str) -> str:
-        """`{name}` in the options line, as IPython would (switched off for the prompt's sake)."""
-        from ..prompt.prepare import interpolate, text_of
-
+    def _option_argv(self, line: str) -> list[str]:
+        """The options line's arguments, `{name}` filled in each (IPython's own is switched off
+        for the prompt's sake)."""
         namespace = self.shell.user_ns if self.shell is not None else {}
-        return self._call(interpolate, line, namespace, render_value=text_of)
+        return self._call(option_argv, line, namespace)
 
     def _cell_options(self, args: argparse.Namespace) -> tuple[RunOptions, str | None, Format]:
         defaults = OptionDefaults(self.rows, self.max_tokens, self.session.cache_cells,
@@ -297,4 +289,4 @@ class RouteMagics(Magics):
     def _default_tools(self) -> ToolSettings | None:
         from .tooling import tool_settings
 
-        return tool_settings(None, self.session)
+        return tool_settings(None, self.session, self.max_tool_calls)

@@ -6,12 +6,15 @@ import argparse
 import builtins
 import keyword
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, NamedTuple, cast
 
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.process import arg_split
 
 from ..display.protocols import FORMATS, Format
+from ..prompt.prepare import interpolate, placeholders, text_of
 from ..run.options import RunOptions
 
 if TYPE_CHECKING:
@@ -40,13 +43,16 @@ def cell_options(
     if args.max_tokens is not None and args.max_tokens < 1:
         raise UsageError(f"-m {args.max_tokens}: max tokens must be a positive integer")
     rows = defaults.rows if args.rows is None else args.rows  # checked where it is used
+    if args.overwrite and (args.each is None or args.into is None):
+        raise UsageError("--overwrite goes with --each NAME --into COL: it lets the answers "
+                         "replace a column the frame has")  # fmt: skip
     if args.out is not None:
         check_out_name(args.out, shell)
     if args.format not in FORMATS:
         raise UsageError(f"--format {args.format}: use one of {', '.join(FORMATS)}")
     options = RunOptions(
         model=args.model,
-        system=_unquote(args.system),
+        system=args.system,
         temperature=args.temperature,
         max_tokens=defaults.max_tokens if args.max_tokens is None else args.max_tokens,
         df=args.df,
@@ -77,9 +83,38 @@ def _reserved(name: str, shell: InteractiveShell | None) -> bool:
     )
 
 
-def _unquote(text: str | None) -> str | None:
-    """Drop one pair of outer quotes: magic_arguments splits like a shell but keeps them."""
-    if text and len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+def option_argv(line: str, namespace: Mapping[str, object]) -> list[str]:
+    """The options line as arguments, split before `{name}` is filled inside each one.
+
+    Filling first (as IPython does) would let a value's spaces, quotes and dashes become
+    options of their own. Here a value is always one argument; one that starts with a dash
+    goes to the option before it (`-s {x}` → `-s=<x>`), and an option's name is never a
+    value's. ValueError (shlex) for an unclosed quote."""
+    argv: list[str] = []
+    for written in map(_unquote, arg_split(line)):
+        filled = interpolate(written, namespace, render_value=text_of)
+        if filled == written or not filled.startswith("-"):
+            argv.append(filled)
+        elif written.startswith("-") and not _fills(written.partition("=")[0], namespace):
+            argv.append(filled)  # `--system={x}`: the option is written, the value is x's
+        elif argv and argv[-1].startswith("-") and "=" not in argv[-1]:
+            argv[-1] = f"{argv[-1]}={filled}"
+        else:
+            name = next(n for n in placeholders(written) if n in namespace)
+            raise UsageError(f"{{{name}}} gives {filled[:40]!r}, which would read as an option; "
+                             f"options are written in the line, a value only fills one, e.g. "
+                             f"-s {{{name}}}")  # fmt: skip
+    return argv
+
+
+def _fills(text: str, namespace: Mapping[str, object]) -> bool:
+    """Whether `{name}` in `text` names a notebook value."""
+    return any(name in namespace for name in placeholders(text))
+
+
+def _unquote(text: str) -> str:
+    """Drop one pair of outer quotes: IPython splits like a shell but keeps them."""
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
         return text[1:-1]
     return text
 
@@ -88,7 +123,7 @@ def _structured(
     args: argparse.Namespace, defaults: OptionDefaults, shell: InteractiveShell | None
 ) -> StructuredUse | None:
     """`--schema SPEC` read against the notebook (a bad SPEC is one line, before any request)."""
-    spec = _unquote(getattr(args, "schema", None))
+    spec: str | None = getattr(args, "schema", None)
     if not spec:
         return None
     from ..api.errors import RoutingError

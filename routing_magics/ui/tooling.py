@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from IPython.core.error import StdinNotImplementedError, UsageError
 
 from ..api import errors
-from ..run.tools import DEFAULT_MAX_STEPS, ToolRun, run_with_tools
+from ..run.tools import DEFAULT_MAX_STEPS, DEFAULT_MAX_TOOL_CALLS, ToolRun, run_with_tools
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
@@ -32,13 +32,16 @@ class ToolSettings:
     names: tuple[str, ...]
     max_steps: int = DEFAULT_MAX_STEPS
     confirm: bool = False
+    max_calls: int = DEFAULT_MAX_TOOL_CALLS  # per model turn (RouteMagics.max_tool_calls)
 
 
 def split_names(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(n for n in _SPLIT.split(text.strip()) if n))
 
 
-def tool_settings(args: argparse.Namespace | None, session: Session) -> ToolSettings | None:
+def tool_settings(
+    args: argparse.Namespace | None, session: Session, max_calls: int = DEFAULT_MAX_TOOL_CALLS
+) -> ToolSettings | None:
     """The cell's tool options (its --tools, else the notebook's set); None: no tools."""
     given = getattr(args, "tools", None)
     names = split_names(given) if given is not None else session.default_tools
@@ -53,7 +56,10 @@ def tool_settings(args: argparse.Namespace | None, session: Session) -> ToolSett
     for name in names:
         if not name.isidentifier():
             raise UsageError(f"--tools {name}: not a function name; write --tools f,g")
-    return ToolSettings(names, max_steps or DEFAULT_MAX_STEPS, confirm)
+    if max_calls < 1:
+        raise UsageError(f"RouteMagics.max_tool_calls = {max_calls}: give at least 1 (the "
+                         f"default is {DEFAULT_MAX_TOOL_CALLS})")  # fmt: skip
+    return ToolSettings(names, max_steps or DEFAULT_MAX_STEPS, confirm, max_calls)
 
 
 def ask_yes_no(question: str) -> bool:
@@ -82,7 +88,7 @@ def run_tool_cell(
     confirm = ask_yes_no if settings.confirm else None
     return run_with_tools(
         session, prompt, options, namespace, view, toolbox,
-        max_steps=settings.max_steps, confirm=confirm,
+        max_steps=settings.max_steps, confirm=confirm, max_calls=settings.max_calls,
     )  # fmt: skip
 
 

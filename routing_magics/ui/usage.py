@@ -1,5 +1,5 @@
-"""`%route usage [--all] [--today] [--reset] [-o NAME] [--csv PATH]`: the ledger as tables, a
-chart, estimated costs, the account's caps, a pandas DataFrame or a CSV file."""
+"""`%route usage [--all] [--today] [--reset] [-o NAME] [--csv PATH [--overwrite]]`: the ledger as
+tables, a chart, estimated costs, the account's caps, a pandas DataFrame or a CSV file."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from ..ledger import ModelTotals
     from ..session import Session
 
-USAGE_HELP = "%route usage [--all] [--today] [--reset] [-o NAME] [--csv PATH]"
+USAGE_HELP = "%route usage [--all] [--today] [--reset] [-o NAME] [--csv PATH [--overwrite]]"
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ class UsageArgs:
     reset: bool = False
     out: str | None = None
     csv: str | None = None
+    overwrite: bool = False  # --csv may replace a file that exists
 
 
 def parse_usage_args(rest: str) -> UsageArgs:
@@ -42,7 +43,7 @@ def parse_usage_args(rest: str) -> UsageArgs:
         words = shlex.split(rest)
     except ValueError as exc:
         raise UsageError(f"%route usage: {exc}; usage: {USAGE_HELP}") from None
-    flags: dict[str, bool] = {"--all": False, "--today": False, "--reset": False}
+    flags = dict.fromkeys(("--all", "--today", "--reset", "--overwrite"), False)
     values: dict[str, str | None] = {"-o": None, "--csv": None}
     while words:
         word = words.pop(0)
@@ -53,9 +54,10 @@ def parse_usage_args(rest: str) -> UsageArgs:
         else:
             problem = f"{word} needs a value" if word in values else f"unknown option {word}"
             raise UsageError(f"%route usage: {problem}; usage: {USAGE_HELP}")
-    args = UsageArgs(
-        flags["--all"], flags["--today"], flags["--reset"], values["-o"], values["--csv"]
-    )
+    args = UsageArgs(flags["--all"], flags["--today"], flags["--reset"], values["-o"],
+                     values["--csv"], flags["--overwrite"])  # fmt: skip
+    if args.overwrite and not args.csv:
+        raise UsageError("--overwrite goes with --csv PATH: it lets the file be replaced")
     if args.reset and (args.everyone or args.today or args.out or args.csv):
         others = "--all" if args.everyone else "the other options"
         raise UsageError(f"%route usage --reset forgets this notebook's rows only; drop {others}")
@@ -65,6 +67,8 @@ def parse_usage_args(rest: str) -> UsageArgs:
 def show_usage(session: Session, shell: InteractiveShell, args: UsageArgs) -> None:
     if args.out is not None:
         check_out_name(args.out, shell, example="usage")
+    if args.csv and not args.overwrite and Path(args.csv).expanduser().exists():
+        raise UsageError(_exists(args.csv))
     this_notebook = session.notebook  # read once: the rows and the title name the same key
     if args.reset:
         gone = session.ledger.reset(this_notebook)
@@ -142,7 +146,9 @@ def export(
     if args.csv:
         path = Path(args.csv).expanduser()
         try:
-            write_csv(path, rows, costs)
+            write_csv(path, rows, costs, overwrite=args.overwrite)
+        except FileExistsError:  # made meanwhile: still not ours to replace
+            raise UsageError(_exists(args.csv)) from None
         except OSError as exc:
             raise UsageError(f"--csv {args.csv}: cannot write it ({exc.strerror})") from None
         print(f"Wrote {len(rows):,} usage rows to {path}.")
@@ -153,3 +159,7 @@ def export(
             raise UsageError("-o needs pandas (pip install pandas); --csv PATH does not") from None
         shell.user_ns[args.out] = frame
         print(f"{args.out}: a pandas DataFrame of {len(rows):,} usage rows (cost_usd estimated).")
+
+
+def _exists(csv: str) -> str:
+    return f"--csv {csv}: that file exists; add --overwrite to replace it, or choose another path"

@@ -9,9 +9,10 @@ from datetime import datetime, timezone
 import pytest
 
 from routing_magics.api import errors
-from routing_magics.api.account import cap_warning, parse_account, reset_phrase
+from routing_magics.api.account import MAX_PER_MINUTE, cap_warning, parse_account, reset_phrase
 from routing_magics.api.client import RoutingClient
 from routing_magics.emulator import Emulator
+from tests.hostile import HostileServer, reply
 
 
 def account(used_today: int, limit_today: int = 100, used_hour: int = 0, limit_hour: int = 0):
@@ -83,3 +84,30 @@ def test_the_daily_cap_error_says_when_it_resets(emu: Emulator) -> None:
     text = str(caught.value)
     assert "resets at midnight UTC (" in text and "\n" not in text
     assert "RoutingClient.user_requests()" in text and "%route" not in text
+
+
+# --- numbers no account can have (issue 21) -------------------------------------------------
+
+#: What a hostile GET /v1/user/requests may say; JSON allows NaN and Infinity as Python reads it.
+HOSTILE = (
+    b'{"requests_used_today": 1e308, "requests_limit_today": 1500,'
+    b' "requests_used_this_hour": Infinity, "requests_limit_this_hour": NaN,'
+    b' "requests_used_this_minute": 9007199254740992,'
+    b' "requests_limit_per_minute": 1' + b"0" * 400 + b', "requests_remaining": 1e300,'
+    b' "plan_tier": "Premium"}'
+)
+
+
+def test_account_numbers_are_clamped_to_what_can_be_true() -> None:
+    with (
+        HostileServer(reply(200, HOSTILE)) as server,
+        RoutingClient("rk_test", server.base_url, None) as client,
+    ):
+        info = parse_account(client.quick_get("/user/requests"))
+    assert (info.day.used, info.day.limit, info.day.left) == (1500, 1500, 0)  # never past a cap
+    assert info.remaining_today == 1500
+    assert info.hour.limit == 0  # NaN: no number, so no cap known
+    assert info.minute.limit == MAX_PER_MINUTE  # 10**400 a minute cannot be
+    assert info.minute.used == MAX_PER_MINUTE
+    assert info.hour.used == 60 * MAX_PER_MINUTE  # what an hour of full minutes holds
+    assert cap_warning(info) == "1,500 of 1,500 requests used today"

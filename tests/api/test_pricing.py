@@ -48,7 +48,11 @@ def test_without_tiers_the_first_entry_wins_and_bare_ids_match() -> None:
     assert prices.cost("route/glm-5", 1_000_000, 1_000_000) == pytest.approx(3.0)
 
 
-@pytest.mark.parametrize("bad", [None, "0.46", True, -1, float("nan"), float("inf")])
+@pytest.mark.parametrize(
+    "bad",
+    [None, "0.46", True, -1, float("nan"), float("inf"), 1e308, pytest.param(10**400, id="10**400"),
+     1_000_000],
+)  # fmt: skip
 def test_an_entry_without_a_usable_price_means_unknown_never_free(bad: object) -> None:
     prices = parse_pricing({"models": [entry("route/glm-5", bad, 2.0)]})
     assert prices.cost("route/glm-5", 10, 10) is None
@@ -81,3 +85,14 @@ def test_a_hanging_endpoint_times_out_and_a_waiter_is_not_held() -> None:
         # The server still holds the request, yet the caller has its answer: no prices.
         assert prices.get(wait=0.1) is None
         assert not server.release.is_set()
+
+
+def test_an_absurd_price_served_reads_as_unknown(emu: Emulator) -> None:
+    """1e308 per million is finite, yet any cost by it is infinite or absurd: no price."""
+    emu.pricing = [entry("route/kimi-k2.5", 1e308, 1e308), entry("route/glm-5", 0.79, 1e308),
+                   entry("route/glm-5.1", 25.0, 75.0)]  # fmt: skip
+    with RoutingClient("rk_test", emu.base_url, None) as client:
+        prices = client.pricing()
+    assert prices.cost("route/kimi-k2.5", 1, 1) is None
+    assert prices.cost("route/glm-5", 10**9, 10**9) is None
+    assert prices.cost("route/glm-5.1", 1_000_000, 1_000_000) == pytest.approx(100.0)

@@ -1,5 +1,6 @@
 """The flows a guarantee is checked over, as a notebook user runs them: one cell, the answers
-cache (twice, so the second is a hit), a batch over a frame, and a tool loop.
+cache (twice, so the second is a hit), a batch over a frame, a tool loop, and a structured
+answer (`--schema`, asked through the forced tool).
 
 `SETUP` is the notebook's own code (a frame, a tool); `run_flow` runs a flow's cells and
 `answers` reads what its `-o out` bound, as text.
@@ -14,7 +15,7 @@ from routing_magics.emulator import Emulator
 from tests.helpers import Cell, Harness
 
 MODEL = "route/mistral-small-2503"
-FLOWS = ("single", "cache", "each", "tools")
+FLOWS = ("single", "cache", "each", "tools", "schema")
 
 SETUP = '''
 import pandas as pd
@@ -31,6 +32,7 @@ CELLS: dict[str, list[str]] = {
     "cache": [f"%%route {MODEL} --cache -o out\necho: the cached answer"] * 2,
     "each": [f"%%route {MODEL} --each frame -o out\necho: row {{text}}"],
     "tools": [f"%%route {MODEL} --tools weather -o out\nWhat is the weather in Oslo?"],
+    "schema": [f'%%route {MODEL} --schema "answer str" -o out\necho: the structured answer'],
 }
 #: A piece of each flow's answer, as `answers` reads it.
 EXPECTED = {
@@ -38,6 +40,7 @@ EXPECTED = {
     "cache": "the cached answer",
     "each": "row alpha\nrow beta\nrow gamma",
     "tools": "sunny in Oslo",
+    "schema": "the structured answer",
 }
 #: Words the line about a ledger that cannot be written starts with (the single cell's wording).
 UNRECORDED = "usage could not be recorded"
@@ -57,6 +60,8 @@ def run_flow(h: Harness, flow: str) -> list[Cell]:
 def answers(h: Harness, name: str = "out") -> str:
     """What `-o name` bound, as text: a result's str, or a batch's answers one per line."""
     value: Any = h.shell.user_ns[name]
+    if getattr(value, "data", None) is not None:  # a structured answer: its object
+        return str(value.data)
     if hasattr(value, "tolist"):
         return "\n".join("" if v is None else str(v) for v in value.tolist())
     return str(value)

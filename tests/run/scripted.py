@@ -55,11 +55,12 @@ def rate_limited(retry_after: str) -> Answer:
 
 class EchoService(HostileServer):
     """Chat requests echo (the first may be answered by `first`); GET /v1/user/requests gives
-    ACCOUNT; any other request is a 404."""
+    `account` (ACCOUNT unless said); any other request is a 404."""
 
-    def __init__(self, first: Answer | None = None) -> None:
+    def __init__(self, first: Answer | None = None, account: dict[str, Any] = ACCOUNT) -> None:
         super().__init__(lambda conn, server: None)
         self._first = first
+        self._account = json.dumps(account).encode()
         self._chats = itertools.count()
 
     def _serve(self, conn: socket.socket) -> None:
@@ -71,7 +72,7 @@ class EchoService(HostileServer):
                 first = next(self._chats) == 0 and self._first is not None
                 (self._first if first else self._chat)(conn, json.loads(body))  # type: ignore[misc]
             elif b"/user/requests" in line:
-                reply(200, json.dumps(ACCOUNT).encode())(conn, self)
+                reply(200, self._account)(conn, self)
             else:
                 reply(404, b"Not found", "text/plain")(conn, self)
 

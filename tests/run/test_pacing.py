@@ -5,8 +5,18 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
+import tracemalloc
+from pathlib import Path
 
+import pandas as pd
+
+from routing_magics.api.account import MAX_PER_MINUTE, parse_account
+from routing_magics.display.progress import NoProgress
+from routing_magics.run.batch import BatchOptions, run_batch
 from routing_magics.run.batch.pacing import DEFAULT_PER_MINUTE, Pacer, plan_limits, remaining_today
+from routing_magics.run.options import RunOptions
+from tests.run.scripted import ACCOUNT, EchoService, keyed_session
 
 
 class Clock:
@@ -54,10 +64,49 @@ def test_acquire_returns_false_at_once_when_stopped() -> None:
 
 
 def test_plan_limits_come_from_the_account_or_the_documented_default() -> None:
-    account = {"requests_limit_per_minute": 40, "requests_used_this_minute": 5,
-               "requests_remaining": 12}  # fmt: skip
+    account = parse_account({"requests_limit_per_minute": 40, "requests_used_this_minute": 5,
+                             "requests_remaining": 12})  # fmt: skip
     assert plan_limits(account, None) == (40, 5)
     assert plan_limits(account, 300) == (300, 5)
     assert plan_limits(None, None) == (DEFAULT_PER_MINUTE, 0)
-    assert plan_limits({"requests_limit_per_minute": "x"}, None) == (100, 0)
+    assert plan_limits(parse_account({"requests_limit_per_minute": "x"}), None) == (100, 0)
     assert remaining_today(account) == 12 and remaining_today(None) is None
+
+
+def test_the_pacer_is_sized_by_its_own_sends_never_by_the_numbers_it_is_given() -> None:
+    clock = Clock()
+    tracemalloc.start()
+    try:
+        pacer = Pacer(2**53, used_this_minute=2**53, clock=clock)
+        slots = [pacer.reserve() for _ in range(3)]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1_000_000, f"{peak:,} bytes for a pacer of 3 sends"
+    assert slots[0] == clock.now + 60  # the minute is used up: the first send waits it out
+
+
+def test_a_batch_against_absurd_account_numbers_waits_without_eating_memory(
+    tmp_path: Path,
+) -> None:
+    """10**8 used this minute took 1.7 GB, 2**53 raised MemoryError: now the numbers are
+    clamped where they are read, and the minute they say is used up is waited out (here, the
+    batch is stopped meanwhile)."""
+    hostile = ACCOUNT | {"requests_used_this_minute": 2**53, "requests_limit_per_minute": 2**53}
+    frame = pd.DataFrame({"text": ["a", "b", "c"]})
+    stop = threading.Event()
+    with EchoService(account=hostile) as service, keyed_session(service.base_url, tmp_path) as s:
+        tracemalloc.start()
+        try:
+            threading.Timer(0.5, stop.set).start()
+            started = time.monotonic()
+            result = run_batch(s, "frame", frame, "echo: {text}", RunOptions(model="route/glm-5"),
+                               BatchOptions(), {}, NoProgress(), stop)  # fmt: skip
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        sent = service.chat_bodies()
+    assert time.monotonic() - started < 5
+    assert peak < 20_000_000, f"{peak:,} bytes for a batch of 3 rows"
+    assert sent == [] and result.summary().not_sent == 3
+    assert MAX_PER_MINUTE < 2**53

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from routing_magics.api.errors import ConfigurationError
@@ -55,6 +57,9 @@ def test_a_call_runs_and_its_block_goes_running_then_done() -> None:
     assert tool_message(record) == {"role": "tool", "tool_call_id": "c1", "content": "42"}
 
 
+DEEP = "the arguments are nested deeper than 32 levels; send them flatter"
+
+
 @pytest.mark.parametrize(
     ("name", "arguments", "error"),
     [
@@ -62,6 +67,8 @@ def test_a_call_runs_and_its_block_goes_running_then_done() -> None:
         ("double", "{not json", "the arguments are not a JSON object: {not json"),
         ("double", "[1]", "the arguments are not a JSON object: [1]"),
         ("double", '{"m": 1}', "TypeError: double() got an unexpected keyword argument 'm'"),
+        ("double", '{"n": ' + "[" * 33 + "]" * 33 + "}", DEEP),
+        ("double", '{"n": ' + "{" * 50_000, DEEP),  # counted before parsing, so never parsed
     ],
 )
 def test_what_cannot_run_goes_back_as_an_error(name: str, arguments: str, error: str) -> None:
@@ -69,6 +76,14 @@ def test_what_cannot_run_goes_back_as_an_error(name: str, arguments: str, error:
     assert record.result is None and record.error == error
     assert blocks[-1].state == "failed"
     assert tool_message(record)["content"] == f"Error: {error}"
+
+
+def test_arguments_as_deep_as_the_bound_or_with_brackets_in_strings_run() -> None:
+    nested = "[" * 31 + "]" * 31
+    record, _ = run("double", '{"n": ' + nested + "}", confirm=None)
+    assert record.error is None and record.result is not None  # 32 levels with the braces: ran
+    record, _ = run("double", json.dumps({"n": "[{" * 100}), confirm=None)
+    assert record.error is None and record.result == "[{" * 200
 
 
 def test_ctrl_c_inside_a_tool_is_not_swallowed() -> None:

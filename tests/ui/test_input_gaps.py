@@ -40,6 +40,30 @@ def test_out_refuses_names_that_would_break_the_shell(h: Harness, name: str) -> 
     assert str(h.shell.user_ns["answer"]) == "later cells work"
 
 
+EVERY_OUT = {
+    "cell": "%%route -o {name}\necho: hi",
+    "tools": "%%route --tools double -o {name}\necho: hi",
+    "dry run": "%%route --dry-run -o {name}\necho: hi",
+    "batch": "%%route --each frame -o {name}\necho: {{text}}",
+    "usage": "%route usage -o {name}",
+}
+
+
+@pytest.mark.parametrize("flow", list(EVERY_OUT))
+@pytest.mark.parametrize("name", ["get_ipython", "In", "print"])
+def test_every_o_refuses_the_names_of_python_and_ipython(h: Harness, flow: str, name: str) -> None:
+    import pandas as pd
+
+    h.shell.user_ns["frame"] = pd.DataFrame({"text": ["a", "b"]})
+    h.shell.user_ns["double"] = lambda x: 2 * x
+    before = h.shell.user_ns.get(name)
+    message = one_line(h.run(EVERY_OUT[flow].format(name=name)).error)
+    assert f"-o {name}: that name belongs to Python or IPython" in message
+    assert h.shell.user_ns.get(name) is before
+    assert h.chat_requests() == []  # refused before any request
+    h.ok("%route usage")  # later magics still work
+
+
 def test_an_unbalanced_quote_in_the_options_is_one_line(h: Harness) -> None:
     message = one_line(h.run('%%route -s "Be brief\necho: hi').error)
     assert "No closing quotation" in message and "close the quote" in message

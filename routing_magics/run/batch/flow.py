@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ...api import errors
+from ...api.account import AccountInfo, parse_account
 from ...api.models import ChatRequest, Completion
 from ...display.progress import Progress
 from ...prompt.prepare import check_rows, prepare_prompt
@@ -29,6 +31,7 @@ from ...prompt.rows import FrameRows, check_row_template, frame_rows, row_namesp
 from ..exchange import Exchange, check_sendable
 from ..options import RunOptions
 from ..record import Recorder, cache_key
+from ..secrets import redact, redaction_notice
 from ..single import for_route, request_args
 from ..structured import StructuredUse, ask_with, check
 from .columns import parse_json
@@ -64,6 +67,7 @@ def run_batch(
     result.schema = options.schema.schema if options.schema is not None else None
     fmt = options.schema.cache_format() if options.schema is not None else batch.fmt
     jobs = _jobs(session, rows, template, options, namespace, model, fmt, result)
+    result.redacted = _redaction_line(jobs)
     recorder = Recorder(session, buffered=True)
     try:
         to_send = (
@@ -81,7 +85,7 @@ def run_batch(
 
 
 def _send(
-    session: Session, batch: BatchOptions, account: Mapping[str, object] | None,
+    session: Session, batch: BatchOptions, account: AccountInfo | None,
     jobs: list[RowJob], result: BatchResult, recorder: Recorder, progress: Progress,
     stop: threading.Event | None,
 ) -> None:  # fmt: skip
@@ -121,11 +125,19 @@ def _jobs(
         except Exception as exc:  # a value's own __str__ may raise anything: that row fails
             result.outcomes[position] = _unsendable(exc)
             continue
-        request = ChatRequest(model, prepared.messages, params)
+        request = redact(session.settings, ChatRequest(model, prepared.messages, params))
         if options.schema is not None:
             request = ask_with(request, options.schema)
         jobs.append(RowJob(position, cache_key(session, request, fmt), request))
     return jobs
+
+
+def _redaction_line(jobs: list[RowJob]) -> str | None:
+    """One line for the whole batch: how many rows' prompts held a credential, and which."""
+    held = [job.request.redacted for job in jobs if job.request.redacted]
+    total: Counter[str] = sum((Counter(found) for found in held), Counter())
+    where = "1 row's prompt" if len(held) == 1 else f"{len(held):,} rows' prompts"
+    return redaction_notice(total, where)
 
 
 def _unsendable(exc: Exception) -> RowOutcome:
@@ -164,16 +176,16 @@ def _cached_value(text: str, fmt: str, use: StructuredUse | None) -> tuple[objec
     return parse_json(text) if fmt == "json" else (None, None)
 
 
-def _account(session: Session) -> dict[str, object] | None:
+def _account(session: Session) -> AccountInfo | None:
     """GET /v1/user/requests, or None when the service does not answer it."""
     try:
-        return session.client.user_requests()
+        return parse_account(session.client.user_requests())
     except errors.RoutingError:
         return None
 
 
 def _fit_today(
-    jobs: list[RowJob], account: dict[str, object] | None, limit: int | None, frame_name: str
+    jobs: list[RowJob], account: AccountInfo | None, limit: int | None, frame_name: str
 ) -> list[RowJob]:
     """The rows to send now: all, or `limit`; more than the day has left is refused."""
     if limit is not None:

@@ -63,6 +63,7 @@ class BatchResult:
     requests: int = 0
     rate_limited: int = 0
     unrecorded: str | None = None  # the line that says the ledger or cache failed, if it did
+    redacted: str | None = None  # the line that says credentials were taken out of prompts
     stopped_by: RoutingError | None = None  # the error that stopped it (a shell words its advice)
     schema: Schema | None = None  # --schema: the answers are validated objects
 

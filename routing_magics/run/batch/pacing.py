@@ -4,7 +4,8 @@ routing.run allows a number of requests in any minute (100 on every plan, facts 
 them in a burst and then waiting out the minute invites 429s from requests still counted by the
 server; spacing sends evenly at a little under the limit never does, and reaches ~97% of it.
 A sliding window over our own sends (plus what the account had already used this minute) is
-the hard stop behind the spacing.
+the hard stop behind the spacing. The window holds our own sends only: what the account used
+before is one count, so no number a server sends sizes anything here.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
+from ...api.account import AccountInfo
 from ...api.policy import capped_retry_after
 
 #: routing.run's documented per-minute limit, used when GET /v1/user/requests does not answer.
@@ -41,8 +43,11 @@ class Pacer:
         self._clock = clock
         now = clock()
         self._next = now
-        # Requests the account already made this minute count as if made just now.
-        self._sent: deque[float] = deque([now] * min(used_this_minute, self.per_minute))
+        # Requests the account already made this minute count as if made just now: how many,
+        # and when they leave the window.
+        self._earlier = min(max(0, used_this_minute), self.per_minute)
+        self._earlier_until = now + WINDOW
+        self._sent: deque[float] = deque()  # our own send times in the window
         self._lock = threading.Lock()
         self.slowdowns = 0
 
@@ -52,9 +57,13 @@ class Pacer:
             now = self._clock()
             while self._sent and self._sent[0] <= now - WINDOW:
                 self._sent.popleft()
+            if now >= self._earlier_until:
+                self._earlier = 0
             slot = max(self._next, now)
             if len(self._sent) >= self.per_minute:
                 slot = max(slot, self._sent[-self.per_minute] + WINDOW)
+            elif self._earlier + len(self._sent) >= self.per_minute:
+                slot = max(slot, self._earlier_until)  # the earlier ones are the oldest
             self._next = slot + self.interval
             self._sent.append(slot)
             return slot
@@ -77,25 +86,18 @@ class Pacer:
             self._next = max(self._next, resume)
 
 
-def plan_limits(account: Mapping[str, object] | None, override: int | None) -> tuple[int, int]:
+def plan_limits(account: AccountInfo | None, override: int | None) -> tuple[int, int]:
     """(per-minute limit, already used this minute) from GET /v1/user/requests.
 
     `override` (`%config RouteMagics.requests_per_minute`) wins; with no answer, the documented
     100 a minute.
     """
-    account = account or {}
-    used = _count(account.get("requests_used_this_minute")) or 0
+    used = 0 if account is None else account.minute.used
     if override is not None:
         return override, used
-    return _count(account.get("requests_limit_per_minute")) or DEFAULT_PER_MINUTE, used
+    return (account.minute.limit if account else 0) or DEFAULT_PER_MINUTE, used
 
 
-def remaining_today(account: Mapping[str, object] | None) -> int | None:
+def remaining_today(account: AccountInfo | None) -> int | None:
     """Requests left today, if the service said."""
-    return _count((account or {}).get("requests_remaining"))
-
-
-def _count(value: object) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        return None
-    return value
+    return None if account is None else account.remaining_today
