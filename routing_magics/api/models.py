@@ -80,6 +80,23 @@ class ChatRequest:
         return f"ChatRequest(model={self.model!r}, {shown}, params={self.params!r})"
 
 
+@dataclass(frozen=True)
+class FrameSent:
+    """A dataframe as the prompt carried it (`--df`, `{frame}`): `rows_sent` of `rows_total`."""
+
+    name: str | None
+    rows_sent: int
+    rows_total: int
+    #: Why rows were left out: "--rows" (the cap) or "context" (what the model can read); None
+    #: when every row went.
+    cut_by: str | None = None
+
+    def __str__(self) -> str:
+        """E.g. '50 of 200 rows sent (--rows)'."""
+        why = {"--rows": " (--rows)", "context": " (to fit the context)"}.get(self.cut_by or "", "")
+        return f"{self.rows_sent:,} of {self.rows_total:,} rows sent{why}"
+
+
 @dataclass
 class Completion:
     """A whole answer; `str(completion)` is its text. Also the `-o` result object, whose
@@ -97,6 +114,8 @@ class Completion:
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
     request: ChatRequest | None = field(default=None, repr=False)
     data: Any = field(default=None, repr=False)  # `--schema`: the validated object
+    #: The dataframes the prompt carried, and how many of their rows went.
+    frames: list[FrameSent] = field(default_factory=list, repr=False)
 
     def __str__(self) -> str:
         return self.text

@@ -90,9 +90,12 @@ def _axes(buckets: TokenBuckets, top: int) -> list[str]:
         f'<text x="{LEFT - 6}" y="{base}" text-anchor="end">0</text>',
     ]
     for j in sorted(marks):
-        x = LEFT + (j + 0.5) * slot
         label = _attr(buckets.labels[j])
-        parts.append(f'<text x="{x:.1f}" y="{base + 14}" text-anchor="middle">{label}</text>')
+        if j == n - 1:  # centred under the last bar, a date ran past the chart's right edge
+            where = f'x="{LEFT + n * slot:.1f}" text-anchor="end"'
+        else:
+            where = f'x="{LEFT + (j + 0.5) * slot:.1f}" text-anchor="middle"'
+        parts.append(f'<text {where} y="{base + 14}">{label}</text>')
     return parts
 
 

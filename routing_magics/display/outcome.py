@@ -36,6 +36,7 @@ def footer_info(
         status=status_of(outcome),
         cost=cost,
         warning=warning,
+        frames=tuple(done.frames),
     )
 
 

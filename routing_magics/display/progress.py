@@ -1,7 +1,7 @@
 """What a `--each` batch shows: a progress bar while it runs, then a summary and failed rows.
 
 The bar is tqdm's (a widget bar in Jupyter, one updating line in a terminal), redrawn at most
-four times a second; it is closed without leaving a trace when the batch ends, and the summary
+four times a second; when the batch ends it gives way to a one-line heading, and the summary
 follows as its own output. The summary's words depend only on the outcome, so nbval replays it
 (only the seconds vary: notebooks/sanitize.cfg masks them).
 """
@@ -22,8 +22,19 @@ if TYPE_CHECKING:
 
     from .protocols import Bundle
 
-#: The bar's display before and after the bar.
-PLACEHOLDER = {"text/plain": ""}
+
+def heading(description: str, total: int) -> Bundle:
+    """The bar's display before and after the bar: what a saved notebook keeps in its place.
+
+    It must be known when the bar starts (nbval replays the first version of a display, a
+    notebook keeps the last), so it names the batch, not its outcome: the summary says that."""
+    line = f"--each {description}: {total:,} rows"
+    return {
+        "text/plain": line,
+        "text/html": f'<div class="routing-magics-batch">{escape(line)}</div>',
+    }
+
+
 #: Seconds between two redraws of the bar, at least.
 REDRAW_INTERVAL = 0.25
 #: Failed rows listed under the summary, at most.
@@ -54,15 +65,16 @@ class NoProgress:
 class TqdmProgress:
     """tqdm's bar: `rich` a notebook widget bar, else one line on stderr.
 
-    In a notebook the bar lives in a display that starts and ends as the same empty placeholder
-    (the bar arrives as an update), so the saved outputs hold no dead widget and nbval, which
-    ignores updates, replays them exactly.
+    In a notebook the bar lives in a display that starts and ends as the same `heading` (the
+    bar arrives as an update), so the saved outputs hold no dead widget but a line a code host
+    shows, and nbval, which ignores updates, replays them exactly.
     """
 
     def __init__(self, *, rich: bool, description: str = "rows") -> None:
         self._rich, self._description = rich, description
         self._bar: tqdm[None] | None = None
         self._handle: DisplayHandle | None = None
+        self._heading: Bundle = {}
         self._done = 0
 
     def start(self, total: int, done: int) -> None:
@@ -74,7 +86,8 @@ class TqdmProgress:
             from IPython.display import display
             from tqdm.notebook import tqdm as notebook_bar
 
-            self._handle = display(PLACEHOLDER, raw=True, display_id=True)
+            self._heading = heading(self._description, total)
+            self._handle = display(self._heading, raw=True, display_id=True)
             bar = notebook_bar(display=False, **options)
             if self._handle is not None:
                 self._handle.update(bar.container)
@@ -98,7 +111,7 @@ class TqdmProgress:
             self._bar.close()
             self._bar = None
         if self._handle is not None:
-            self._handle.update(PLACEHOLDER, raw=True)
+            self._handle.update(self._heading, raw=True)
             self._handle = None
 
 

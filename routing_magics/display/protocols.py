@@ -7,7 +7,10 @@ ipywidgets) and reads what has arrived so far from a `Draft` (run.AnswerDraft).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, get_args
+from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
+
+if TYPE_CHECKING:
+    from ..api.models import FrameSent
 
 #: --format: how an answer is shown and what follows it.
 Format = Literal["markdown", "text", "code", "json"]
@@ -47,6 +50,7 @@ class FooterInfo:
     cost: CostInfo | None = None  # None: no prices known (say nothing about cost)
     warning: str | None = None  # e.g. "1,212 of 1,500 requests used today"
     steps: int | None = None  # requests made by a tool loop (--tools); None for one request
+    frames: tuple[FrameSent, ...] = ()  # dataframes the prompt carried; cut ones are said
 
 
 @dataclass(frozen=True)

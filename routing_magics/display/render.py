@@ -229,7 +229,7 @@ def _footer_facts(info: FooterInfo) -> list[str]:
     facts.append(tokens + (" (estimated)" if info.estimated else ""))
     if info.steps is not None:  # a tool loop: the tokens above are summed over its steps
         facts.append(f"{info.steps} step" + ("" if info.steps == 1 else "s"))
-    facts += _cost_facts(info)
+    facts += _frame_facts(info) + _cost_facts(info)  # rows beside the tokens they cost
     if info.notebook_total_tokens is not None:
         facts.append(f"notebook total {info.notebook_total_tokens:,} tokens")
     if info.offline:
@@ -239,6 +239,14 @@ def _footer_facts(info: FooterInfo) -> list[str]:
     if info.warning:
         facts.append(f"⚠ {info.warning}")
     return facts
+
+
+def _frame_facts(info: FooterInfo) -> list[str]:
+    """'50 of 200 rows sent (--rows)' for each frame cut; named when several frames went."""
+    cut = [frame for frame in info.frames if frame.cut_by]
+    if len(info.frames) == 1:
+        return [str(frame) for frame in cut]
+    return [f"{frame.name}: {frame}" if frame.name else str(frame) for frame in cut]
 
 
 def _cost_facts(info: FooterInfo) -> list[str]:

@@ -24,6 +24,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--daily-limit", type=int, default=1500)
     parser.add_argument("--per-minute-limit", type=int, default=100, help="429 above this")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds before each answer")
+    parser.add_argument(
+        "--strict-keys",
+        action="store_true",
+        help="accept only rk_ keys, as routing.run does (default: any key but one starting "
+        "with 'invalid', so the openai SDK works with whatever key is typed)",
+    )
     return parser.parse_args(argv)
 
 
@@ -39,6 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     emulator = Emulator(
         args.host, args.port, args.plan, args.token_rate, args.daily_limit,
         per_minute_limit=args.per_minute_limit, latency=args.latency,
+        any_key=not args.strict_keys,
     )  # fmt: skip
     with emulator:
         print(emulator.base_url, flush=True)

@@ -19,12 +19,11 @@ from .control import PREFIX, handle_control
 from .emission import Emission, plan_emission
 from .faults import MIDSTREAM_ERROR_TEXT, Fault
 from .guard import control_refusal
+from .keys import key_accepted, refusal_text, sent_key
 from .state import EmulatorState, RecordedRequest, admission_refusal, recordable_headers
 from .streaming import ClientGone, DropConnection, EventStream
 from .structured import asks_for_structure
 from .wire import (
-    INVALID_KEY,
-    MISSING_KEY,
     ROUTES,
     ChatRequest,
     RequestError,
@@ -139,19 +138,16 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         self._send_text(404, "NOT_FOUND", f"Not found: {method} {path}")
 
     def _credential(self) -> bool | None:
-        """None when no key was sent, else whether the key is an rk_ key."""
-        key = self.headers.get("X-API-Key")
-        if key is None:
-            scheme, _, value = self.headers.get("Authorization", "").partition(" ")
-            if not scheme:
-                return None
-            key = value if scheme.lower() == "bearer" else ""
-        key = key.strip()
-        return key.startswith("rk_") and len(key) > len("rk_")
+        """None when no key was sent, else whether this emulator takes the key (keys.py)."""
+        return key_accepted(sent_key(self.headers), self._any_key)
 
     def _refuse_auth(self) -> None:
-        message = MISSING_KEY if self._credential() is None else INVALID_KEY
+        message = refusal_text(sent_key(self.headers), self._any_key)
         self._send_text(401, "AUTHENTICATION_ERROR", message)
+
+    @property
+    def _any_key(self) -> bool:
+        return bool(getattr(self.server, "any_key", False))
 
     def _models(self) -> None:
         credential = self._credential()

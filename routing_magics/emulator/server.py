@@ -25,6 +25,8 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
     #: Seconds a connection may sit silent mid-request (or idle between requests).
     socket_timeout: float | None = 60.0
     control_secret = ""
+    #: Accept any API key (the standalone emulator), not only rk_ keys; see keys.py.
+    any_key = False
 
     def __init__(
         self, address: tuple[str, int], state: EmulatorState, listener: socket.socket | None = None
@@ -78,8 +80,11 @@ class Emulator:
         socket_timeout: float | None = 60.0,
         per_minute_limit: int = 100,
         latency: float = 0.0,
+        any_key: bool = False,
     ) -> None:
         self.host = host
+        #: Accept any key but one starting with "invalid" (standalone); False: rk_ keys only.
+        self.any_key = any_key
         self.port = port
         self.socket_timeout = socket_timeout
         #: Required (header X-Emulator-Secret) by the HTTP control surface under /_emulator/.
@@ -102,6 +107,7 @@ class Emulator:
         self._server = EmulatorHTTPServer((self.host, self.port), self._state, listener)
         self._server.socket_timeout = self.socket_timeout
         self._server.control_secret = self.control_secret
+        self._server.any_key = self.any_key
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
             target=self._server.serve_forever,

@@ -78,14 +78,17 @@ def _platform_data_dir(env: Mapping[str, str]) -> Path:
 
 
 def notebook_key(
-    user_ns: Mapping[str, object], env: Mapping[str, str], kernel_id: str | None
-) -> str:
-    """Which notebook this kernel serves: its path when the frontend says, else the kernel id,
-    else (a terminal, a script) a key of this process's own."""
+    user_ns: Mapping[str, object], env: Mapping[str, str], kernel_id: str | None,
+    headless: str | None = None,
+) -> str:  # fmt: skip
+    """Which notebook this kernel serves: its path when the frontend says, else the path of the
+    notebook a headless runner runs (ui/headless.py), else the kernel id, else (a terminal, a
+    script) a key of this process's own."""
     for candidate in (
         env.get("JPY_SESSION_NAME"),
         user_ns.get("__session__"),
         user_ns.get("__vsc_ipynb_file__"),
+        headless,
     ):
         if isinstance(candidate, str) and candidate.strip():
             return candidate

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ..api import errors
-from ..api.models import ChatRequest, Completion, ToolCall, Usage
+from ..api.models import ChatRequest, Completion, FrameSent, ToolCall, Usage
 from ..display.outcome import footer_info, notice_for, provenance
 from .exchange import Exchange, OnStream
 from .options import DEFAULT_MAX_TOOL_CALLS
@@ -67,6 +67,7 @@ class Conversation:
     structured: StructuredUse | None = None
     steps: list[Completion] = field(default_factory=list)
     records: list[ToolCallRecord] = field(default_factory=list)
+    frames: list[FrameSent] = field(default_factory=list)  # the prompt's, for footer and -o
 
     def __post_init__(self) -> None:
         self.recorder = Recorder(self.session)
@@ -91,7 +92,7 @@ class Conversation:
             failure, notice = self._ask_structured(self.structured, cache_as)
         else:
             failure, notice = self._drive(cache_as)
-        done = self._result()
+        done = replace(self._result(), frames=list(self.frames))
         self._finish(done, failure, notice, "cached" if cached else errors.outcome_of(failure))
         if failure is not None:
             raise failure

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from ..api.models import ChatRequest, Completion
+from ..api.models import ChatRequest, Completion, FrameSent
 from ..prompt.prepare import PreparedPrompt, estimate_tokens, prepare_prompt
 from ..session import Session
 from .conversation import Conversation, ToolUse
@@ -43,8 +43,9 @@ def run_prompt(
     """
     options = for_route(session, options)
     request, prepared = build_request(session, template, options, namespace)
+    frames = frames_sent(prepared, options.rows)
     conversation = Conversation(session, request, view, tools, on_stream, options.max_tokens,
-                                options.schema)  # fmt: skip
+                                options.schema, frames=frames)  # fmt: skip
     key = _cache_key(session, request, options) if options.cache and tools is None else None
     hit = conversation.recorder.cached_answers([key]).get(key) if key else None
     if hit is not None and options.schema is not None:  # validated again before it is served
@@ -53,6 +54,20 @@ def run_prompt(
     if options.chat:
         session.memory.add(prepared.user_text, done.text)
     return done
+
+
+def frames_sent(prepared: PreparedPrompt, rows: int) -> list[FrameSent]:
+    """The prompt's frames, each with why rows were left out (the --rows cap or the context)."""
+    return [
+        FrameSent(f.name, f.rows_shown, f.rows_total, _cut_by(f.rows_shown, f.rows_total, rows))
+        for f in prepared.frames
+    ]
+
+
+def _cut_by(shown: int, total: int, rows: int) -> str | None:
+    if shown >= total:
+        return None
+    return "--rows" if shown == rows else "context"
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ import re
 from collections.abc import Mapping
 from typing import Final
 
+from IPython.core.error import UsageError
+
 from ..api import errors
 
 #: Error code → the notebook's hint; "{reset}" becomes when the daily cap resets.
@@ -52,3 +54,24 @@ def notebook_hint(error: errors.RoutingError) -> str:
 def notebook_message(error: errors.RoutingError) -> str:
     """The error as a notebook shows it: one line, the notebook's hint, no control characters."""
     return _CONTROL.sub(" ", error.describe(notebook_hint(error))).strip()
+
+
+class Stopped(Exception):
+    """A cell the user stopped (Ctrl-C, the stop button): it still fails, so "Run all" stops
+    there, but reads as one plain line, `Stopped: …`, not as a usage error. IPython gives a
+    one-liner only to exactly UsageError (worded "UsageError: …"); any other exception shows
+    what its `_render_traceback_` returns instead of a traceback."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"Stopped: {self}"]
+
+
+#: What a stopped cell says under its partial answer (whose footer already says "stopped").
+STOPPED_CELL = "the answer so far is kept; run the cell again for a full one"
+
+
+def cell_error(error: errors.RoutingError) -> Exception:
+    """What fails the cell: `Stopped` for the user's stop, else the one-line UsageError."""
+    if isinstance(error, errors.Stopped):
+        return Stopped(STOPPED_CELL)
+    return UsageError(notebook_message(error))

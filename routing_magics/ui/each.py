@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, cast
 from IPython.core.error import UsageError
 from IPython.display import display
 
+from ..api import errors
 from ..display.progress import TqdmProgress, summary_bundles
 from ..run.batch import DEFAULT_CONCURRENCY, BatchOptions, BatchResult, run_batch
 from ..run.batch.columns import answers, check_into, write_into
-from .advice import notebook_message
+from .advice import Stopped, notebook_message
 from .views import is_rich
 
 if TYPE_CHECKING:
@@ -75,7 +76,7 @@ def run_each(
         session, each.frame, frame, template, options, batch, shell.user_ns,
         TqdmProgress(rich=rich, description=each.frame), stop,
     )  # fmt: skip
-    if result.stopped_by is not None:  # the notebook's advice, not a script's
+    if result.stopped_by is not None and not _by_user(result):  # the notebook's advice
         result.stopped = notebook_message(result.stopped_by)
     _bind(shell, frame, result, each)
     _show(result, rich)
@@ -83,7 +84,7 @@ def run_each(
         if line:
             print(line)
     if result.stopped:
-        raise UsageError(_stopped_line(result))
+        raise _stopped_error(result)
 
 
 def _bind(shell: InteractiveShell, frame: object, result: BatchResult, each: EachArgs) -> None:
@@ -110,10 +111,17 @@ def _show(result: BatchResult, rich: bool) -> None:
             print(bundle["text/plain"])
 
 
-def _stopped_line(result: BatchResult) -> str:
+def _by_user(result: BatchResult) -> bool:
+    return isinstance(result.stopped_by, errors.Stopped)
+
+
+def _stopped_error(result: BatchResult) -> Exception:
+    """What fails the cell: a plain `Stopped: …` for the user's stop, else a UsageError."""
     s = result.summary()
     kept = s.answered + s.cached
-    return (
-        f"the batch stopped ({result.stopped}); {kept:,} answered rows are kept, "
-        f"{s.not_sent:,} not sent — run the cell again to send only those"
+    rest = f"{kept:,} answered rows are kept, {s.not_sent:,} not sent"
+    if _by_user(result):
+        return Stopped(f"{rest}; run the cell again to send only those")
+    return UsageError(
+        f"the batch stopped ({result.stopped}); {rest} — run the cell again to send only those"
     )

@@ -18,7 +18,7 @@ from ..config import Settings, settings_from_env
 from ..display.protocols import DisplayMode, Format
 from ..run.options import RunOptions
 from ..session import Session
-from .advice import notebook_message
+from .advice import cell_error
 from .answer_traits import AnswerTraits
 from .cells import CellLog
 from .commands import SUBCOMMANDS, TAKES_ARGUMENTS
@@ -256,11 +256,11 @@ class RouteMagics(Magics, AnswerTraits):
         self._ask(prompt, options, fmt=fmt)
 
     def _call(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run `func`; a RoutingError becomes IPython's one-line UsageError (no traceback wall)."""
+        """Run `func`; a RoutingError fails the cell in one line (advice.cell_error)."""
         try:
             return func(*args, **kwargs)
         except errors.RoutingError as exc:
-            raise UsageError(notebook_message(exc)) from None
+            raise cell_error(exc) from None
 
     def _line(self, line: str) -> None:
         word, _, rest = line.strip().partition(" ")

@@ -75,6 +75,25 @@ def _skip_reason() -> str | None:
     return None
 
 
+#: Every screenshot this run saved: pytest captures the prints of passing tests, so the paths
+#: are listed again at the end of the report (the README promises them).
+SCREENSHOTS: list[Path] = []
+
+
+def saved(path: Path, what: str = "screenshot") -> Path:
+    """Note a screenshot for the end-of-run list, and print its path (shown with -s)."""
+    SCREENSHOTS.append(path)
+    print(f"{what}: {path}")
+    return path
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if SCREENSHOTS:
+        terminalreporter.section("browser screenshots")
+        for path in SCREENSHOTS:
+            terminalreporter.write_line(str(path))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "browser: drives JupyterLab in headless Chromium (tests/browser)"
@@ -276,7 +295,7 @@ def page(
         report = getattr(request.node, "report_call", None)
         if report is not None and report.failed:
             tab.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
-            print(f"screenshot of the failure: {tmp_path / 'failure.png'}")
+            saved(tmp_path / "failure.png", "screenshot of the failure")
     finally:
         context.close()
         lab.shutdown_kernels()
@@ -284,13 +303,12 @@ def page(
 
 @pytest.fixture
 def shot(page: Page, tmp_path: Path) -> Callable[[str], Path]:
-    """shot("name") saves a full-page screenshot in the test's tmp dir and prints its path."""
+    """shot("name") saves a full-page screenshot in the test's tmp dir and lists its path."""
 
     def take(name: str) -> Path:
         path = tmp_path / f"{name}.png"
         page.screenshot(path=str(path), full_page=True)
-        print(f"screenshot: {path}")
-        return path
+        return saved(path)
 
     return take
 

@@ -2,7 +2,7 @@
 text readable in JupyterLab Light and Dark (contrast computed from the rendered colours).
 
 Screenshots of the answer in both themes are kept in tests/browser/artifacts/ (gitignored); the
-paths are printed.
+paths are listed at the end of pytest's report.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from .conftest import saved
 from .test_lab import ANSWER, FOOTER, REASONING, route_cell, start_routing, wait_cell
 
 if TYPE_CHECKING:
@@ -113,12 +114,11 @@ def choose_theme(page: Page, theme: str) -> None:
 
 
 def screenshot(cell: Locator, name: str) -> Path:
-    """The cell's outputs as an image in ARTIFACTS; prints the path."""
+    """The cell's outputs as an image in ARTIFACTS; its path is listed at the end of the run."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     cell.locator(".jp-Cell-outputWrapper").screenshot(path=str(path))
-    print(f"screenshot: {path}")
-    return path
+    return saved(path)
 
 
 def run_rich_answer(notebook: NotebookUI, page: Page, name: str) -> Locator:

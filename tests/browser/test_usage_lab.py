@@ -1,7 +1,8 @@
 """`%route usage` and the cost footer in JupyterLab Light and Dark: the chart reads well, and
 dollar amounts stay text (MathJax, which typesets `$…$` in HTML outputs, leaves them alone).
 
-Screenshots go to artifacts/ at the repository root (gitignored).
+Screenshots go to artifacts/ at the repository root (gitignored); their paths are listed at the
+end of pytest's report.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from .conftest import saved
 from .test_lab import FOOTER, start_routing
 
 if TYPE_CHECKING:
@@ -24,6 +26,14 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+# Text of the chart that the browser draws outside the <svg>'s box (and so cuts off).
+CLIPPED_JS = """svg => {
+  const box = svg.getBoundingClientRect();
+  return [...svg.querySelectorAll('text')].filter(t => {
+    const r = t.getBoundingClientRect();
+    return r.left < box.left - 0.5 || r.right > box.right + 0.5;
+  }).map(t => t.textContent);
+}"""
 THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
 # The same kind of text without the ignore classes: MathJax must typeset this one.
 CONTROL = (
@@ -98,10 +108,12 @@ def test_usage_chart_and_cost_footer_read_well_in_light_and_dark(
     contrast = page.evaluate(CONTRAST_JS, svg.element_handle())
     assert contrast["text"] and min(contrast["text"]) >= 4.5, contrast
     assert len(contrast["series"]) == 1 and min(contrast["series"]) >= 3.0, contrast
+    clipped = page.evaluate(CLIPPED_JS, svg.element_handle())
+    assert clipped == [], f"labels drawn past the chart's edge: {clipped}"  # not `2026-12-`
 
     ARTIFACTS.mkdir(exist_ok=True)
     notebook.cell(2).screenshot(path=str(ARTIFACTS / f"usage-{theme}.png"))
-    print(f"screenshot: {ARTIFACTS / f'usage-{theme}.png'}")
+    saved(ARTIFACTS / f"usage-{theme}.png")
 
     # The control proves MathJax is on in this page: the same text, unprotected, is typeset.
     control = notebook.outputs(3)

@@ -81,3 +81,16 @@ def test_an_empty_period_says_so() -> None:
     bundle = token_chart(empty, "Tokens per hour today")
     assert bundle["text/plain"].endswith("no tokens in this period")
     assert svg_of(bundle).findall(f"{SVG}g[@class='series']") == []
+
+
+def test_every_axis_label_fits_inside_the_chart() -> None:
+    """The last date used to be centred under the last bar and clipped: `2026-12-`."""
+    root = svg_of(token_chart(buckets(), "Tokens per day"))
+    width = float(root.attrib["width"])
+    glyph = 11 * 0.7  # font-size 11; wider than any sans digit or hyphen
+    labels = [t for t in root.iter(f"{SVG}text") if t.text in DAYS]
+    assert [t.text for t in labels][-1] == DAYS[-1]  # today is labelled
+    for text in labels:
+        x, extent = float(text.attrib["x"]), glyph * len(text.text or "")
+        left = {"end": x - extent, "middle": x - extent / 2}[text.attrib["text-anchor"]]
+        assert left >= 0 and left + extent <= width, (text.text, left, left + extent)

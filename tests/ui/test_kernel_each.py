@@ -4,6 +4,7 @@ them, an interrupt mid-batch (finished rows bound, the next cell works), and a r
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -43,10 +44,10 @@ def test_a_batch_shows_a_progress_bar_then_a_summary_and_binds_the_column(
     run = kernel.ok("%%route --each reviews -o out --into answer --concurrency 4\necho: {text}")
     updates = [u["content"]["data"] for u in run.of("update_display_data")]
     assert any("application/vnd.jupyter.widget-view+json" in u for u in updates)  # tqdm's bar
-    # The bar's display starts and ends as one empty placeholder: what nbval replays is what
-    # the notebook keeps, and no dead widget is saved.
+    # The bar's display starts and ends as one heading: what nbval replays is what the
+    # notebook keeps, no dead widget is saved, and a code host shows a line, not an empty box.
     assert [out["data"] for out in run.stored()] == [d["data"] for d in run.displays]
-    assert run.displays[0]["data"] == {"text/plain": ""}
+    assert run.displays[0]["data"]["text/plain"] == "--each reviews: 40 rows"
     [summary] = [d["data"] for d in run.displays if " rows: " in d["data"].get("text/plain", "")]
     assert summary["text/plain"].startswith("40 rows: 40 answered, 0 from cache, 0 failed")
     assert "text/markdown" not in summary
@@ -74,8 +75,11 @@ def test_interrupt_mid_batch_keeps_finished_rows_and_a_rerun_sends_only_the_rest
     run = kernel.run("%%route --each reviews -o out --concurrency 4\necho: {text}")
     took = time.monotonic() - interrupted[0]
     assert took < 2, f"the batch should stop at once, took {took:.2f} s"
-    message = run.usage_error()
-    assert "stopped by the user" in message and "not sent" in message
+    line = run.stopped()  # not "UsageError: the batch stopped (stopped by the user (interrupt))…"
+    assert re.fullmatch(
+        r"Stopped: \d+ answered rows are kept, \d+ not sent; run the cell again to send only those",
+        line,
+    ), line
     answers = values(kernel, "out.tolist()")
     done = [a for a in answers if a is not None]
     assert 5 <= len(done) < 40

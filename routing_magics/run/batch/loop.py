@@ -58,7 +58,7 @@ class BatchLoop:
         try:
             self._collect(senders, stop)
         except KeyboardInterrupt:
-            self._halt(senders, "stopped by the user (interrupt)")
+            self._halt(senders)
         finally:
             if senders.stop.is_set() or self._open > 0:  # stopped, or a bug of ours: end all
                 senders.halt(STOP_WAIT)
@@ -70,7 +70,7 @@ class BatchLoop:
     def _collect(self, senders: Senders, stop: threading.Event | None) -> None:
         while self._open > 0:
             if stop is not None and stop.is_set():
-                return self._halt(senders, "stopped by the user")
+                return self._halt(senders)
             try:
                 sent = senders.results.get(timeout=0.05)
             except queue.Empty:
@@ -80,8 +80,11 @@ class BatchLoop:
                 return None
         return None
 
-    def _halt(self, senders: Senders, why: str) -> None:
-        self._result.stopped = self._result.stopped or why
+    def _halt(self, senders: Senders) -> None:
+        """The user's stop (Ctrl-C, a Stop button); an earlier stop's reason stays."""
+        if self._result.stopped is None:
+            self._result.stopped = "stopped by the user"
+            self._result.stopped_by = errors.Stopped(self._result.stopped)
         senders.halt(STOP_WAIT)
 
     def _drain(self, senders: Senders) -> None:
