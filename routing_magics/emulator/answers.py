@@ -201,22 +201,7 @@ def generic_answer(user: str) -> Answer:
     """A markdown answer that exercises a heading, a list, a GFM table and a code block."""
     first, second, third = keywords(user)
     name = re.sub(r"\W+", "_", first).strip("_") or "topic"
-    title = stable_pick(
-        user,
-        [
-            f"About {first}",
-            f"{first.capitalize()}: a short answer",
-            f"Notes on {first} and {second}",
-        ],
-    )
-    opening = stable_pick(
-        user + "·",
-        [
-            "Here is a compact overview to start from.",
-            "The short version comes first, then the details.",
-            "Below are the main points, a comparison and a small example.",
-        ],
-    )
+    title, opening = _generic_lead(user, first, second)
     content = f"""## {title}
 
 You asked: “{quote(user, 40, 200)}”. {opening} This reply comes from the offline routing.run \
@@ -252,3 +237,15 @@ you rely on it."""
         "and a small Python example."
     )
     return Answer(content, with_closing(thoughts))
+
+
+def _generic_lead(user: str, first: str, second: str) -> tuple[str, str]:
+    """The generic answer's title and opening sentence, picked stably from the prompt."""
+    titles = [f"About {first}", f"{first.capitalize()}: a short answer",
+              f"Notes on {first} and {second}"]  # fmt: skip
+    openings = [
+        "Here is a compact overview to start from.",
+        "The short version comes first, then the details.",
+        "Below are the main points, a comparison and a small example.",
+    ]
+    return stable_pick(user, titles), stable_pick(user + "·", openings)
