@@ -39,6 +39,7 @@ if TYPE_CHECKING:
         ContentDelta,
         Event,
         Finish,
+        FrameSent,
         ReasoningDelta,
         ToolCall,
         ToolCallDelta,
@@ -57,7 +58,8 @@ _HOMES = {
     "pricing": ("Price", "PriceList"),
     "account": ("AccountInfo",),
     "models": (
-        "ChatRequest", "Completion", "ContentDelta", "Event", "Finish", "ReasoningDelta",
+        "ChatRequest", "Completion", "ContentDelta", "Event", "Finish", "FrameSent",
+        "ReasoningDelta",
         "ToolCall", "ToolCallDelta", "Usage", "UsageReport",
     ),
     "errors": (
@@ -82,6 +84,7 @@ __all__ = [
     "DailyLimitExceeded",
     "Event",
     "Finish",
+    "FrameSent",
     "InvalidModel",
     "MalformedKey",
     "ModelNotAllowed",

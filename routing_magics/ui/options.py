@@ -43,6 +43,9 @@ def cell_options(
     if args.max_tokens is not None and args.max_tokens < 1:
         raise UsageError(f"-m {args.max_tokens}: max tokens must be a positive integer")
     rows = defaults.rows if args.rows is None else args.rows  # checked where it is used
+    if args.into is not None and args.each is None:  # a single answer has no frame to join
+        raise UsageError(f"--into {args.into} goes with --each NAME: it adds every row's answer "
+                         "to that frame as a column; a single answer binds with -o")  # fmt: skip
     if args.overwrite and (args.each is None or args.into is None):
         raise UsageError("--overwrite goes with --each NAME --into COL: it lets the answers "
                          "replace a column the frame has")  # fmt: skip

@@ -57,6 +57,12 @@ def test_overwrite_without_into_is_refused(h: Harness) -> None:
     assert h.chat_requests() == []
 
 
+def test_into_without_each_is_refused_before_any_request(h: Harness) -> None:
+    message = one_line(h.run("%%route --into sentiment -o answer\necho: hi").error)
+    assert message.startswith("--into sentiment goes with --each NAME")
+    assert h.chat_requests() == [] and "answer" not in h.shell.user_ns
+
+
 JSON_ROW = 'echo: {{"score": 0, "": "x", "  ": 1, "a\\u001b[2J": 2, "reason": "{text}"}}'
 
 
