@@ -1,5 +1,7 @@
-"""The flows both shells share, over the Session: one prompt → one answer (single.py, with the
-answer being built in draft.py), the tool loop (tools.py) and batches over a frame (batch.py).
+"""The flows both shells share, over one exchange (exchange.py: send, build the answer once,
+settle its usage) written by one recorder (record.py): a cell (single.py), which runs the loop
+of conversation.py (with tools: tools.py; with a schema: structured.py), batches over a frame
+(batch/), and the Python faces (ask.py, batch/each.py).
 
 `RunOptions`, `AnswerDraft` and `run_prompt` load on first use (PEP 562), so the magics can name
 the options without importing the flows, the ledger and the prompt machinery at `%load_ext`.
