@@ -15,6 +15,7 @@ from ..api.models import ChatRequest, Completion, FrameSent
 from ..prompt.prepare import PreparedPrompt, estimate_tokens, prepare_prompt
 from ..session import Session
 from .conversation import Conversation, ToolUse
+from .exchange import check_sendable
 from .options import RunOptions
 from .record import cache_key
 from .secrets import redact
@@ -93,8 +94,8 @@ def dry_run(
 def build_request(
     session: Session, template: str, options: RunOptions, namespace: Mapping[str, object]
 ) -> tuple[ChatRequest, PreparedPrompt]:
-    """The request a cell sends, no credential in it (configuration errors raise here, before
-    anything is sent)."""
+    """The request a cell (or a batch's row) sends, no credential in it; configuration errors and
+    text no request can carry raise here, before anything is sent."""
     model = session.check_model(options.model)
     prepared = prepare_prompt(
         template, namespace, df_name=options.df, rows=options.rows,
@@ -102,6 +103,7 @@ def build_request(
         system=options.system, history=session.memory.messages() if options.chat else (),
         notebook=options.notebook,
     )  # fmt: skip
+    check_sendable(prepared.messages)
     request = ChatRequest(model, prepared.messages, request_args(options), stream=options.stream)
     if options.schema is not None:
         request = ask_with(request, options.schema)

@@ -18,13 +18,15 @@ import pytest
 
 import routing_magics
 from routing_magics.ledger import Ledger, LedgerUnavailable
-from tests.helpers import Harness
+from tests.helpers import Harness, one_line
 from tests.run.flows import (
+    CELLS,
     EXPECTED,
     MODEL,
     UNRECORDED,
     answers,
     assert_no_traceback,
+    chat_count,
     lines_saying,
     run_flow,
     visible,
@@ -143,6 +145,17 @@ def test_one_odd_row_fails_alone_in_one_line(h: Harness, odd: str) -> None:
     assert pd.isna(out[20])
     assert "1 failed" in visible(cell)
     assert "<td>20</td>" in cell.final_html()  # listed among the failed rows
+
+
+@pytest.mark.parametrize("flow", ["single", "tools", "schema"])
+def test_text_no_request_can_carry_fails_a_cell_in_one_line_before_sending(
+    h: Harness, flow: str
+) -> None:
+    h.shell.user_ns["odd"] = "caf\udcff"
+    source = CELLS[flow][0] + " {odd}"  # the cell's prompt ends with the lone surrogate
+    line = one_line(h.run(source).error)
+    assert "U+DCFF" in line and "not valid text" in line
+    assert chat_count(h) == 0  # nothing was sent
 
 
 # --- 9. a ledger that breaks mid-batch keeps the answers -------------------------------------

@@ -24,16 +24,16 @@ from typing import TYPE_CHECKING
 
 from ...api import errors
 from ...api.account import AccountInfo, parse_account
-from ...api.models import ChatRequest, Completion
+from ...api.models import Completion
 from ...display.progress import Progress
-from ...prompt.prepare import check_rows, prepare_prompt
+from ...prompt.prepare import check_rows
 from ...prompt.rows import FrameRows, check_row_template, frame_rows, row_namespace
-from ..exchange import Exchange, check_sendable
+from ..exchange import Exchange
 from ..options import RunOptions
 from ..record import Recorder, cache_key
-from ..secrets import redact, redaction_notice
-from ..single import for_route, request_args
-from ..structured import StructuredUse, ask_with, check
+from ..secrets import redaction_notice
+from ..single import build_request, for_route
+from ..structured import StructuredUse, check
 from .columns import parse_json
 from .loop import BatchLoop
 from .outcomes import BatchOptions, BatchResult, RowOutcome
@@ -59,14 +59,14 @@ def run_batch(
     batch.check()
     check_rows(options.rows)
     model = session.check_model(options.model)
-    options = for_route(session, options)
+    options = for_route(session, replace(options, model=model))
     rows = frame_rows(frame_name, frame)
     check_row_template(template, rows, frame_name, namespace)
     started = time.monotonic()
     result = BatchResult(rows, [RowOutcome() for _ in rows.labels], model)
     result.schema = options.schema.schema if options.schema is not None else None
     fmt = options.schema.cache_format() if options.schema is not None else batch.fmt
-    jobs = _jobs(session, rows, template, options, namespace, model, fmt, result)
+    jobs = _jobs(session, rows, template, options, namespace, fmt, result)
     result.redacted = _redaction_line(jobs)
     recorder = Recorder(session, buffered=True)
     try:
@@ -106,28 +106,20 @@ def _jobs(
     template: str,
     options: RunOptions,
     namespace: Mapping[str, object],
-    model: str,
     fmt: str,
     result: BatchResult,
 ) -> list[RowJob]:
-    """Every row's request and cache key (nothing is sent); a row that cannot make one fails."""
-    context = session.catalog.context_of(model)
-    params = request_args(options)
+    """Every row's request, built as a cell's is, and its cache key (nothing is sent); a row that
+    cannot make one fails alone."""
+    each_row = replace(options, df=None, chat=False, notebook=None, stream=True)
     jobs = []
     for position, (label, fields) in enumerate(zip(rows.labels, rows.fields(), strict=True)):
         try:
-            prepared = prepare_prompt(
-                template, row_namespace(fields, label, namespace), df_name=None,
-                rows=options.rows, context_tokens=context, max_tokens=options.max_tokens,
-                system=options.system,
-            )  # fmt: skip
-            check_sendable(prepared.messages)
+            ns = row_namespace(fields, label, namespace)
+            request, _ = build_request(session, template, each_row, ns)
         except Exception as exc:  # a value's own __str__ may raise anything: that row fails
             result.outcomes[position] = _unsendable(exc)
             continue
-        request = redact(session.settings, ChatRequest(model, prepared.messages, params))
-        if options.schema is not None:
-            request = ask_with(request, options.schema)
         jobs.append(RowJob(position, cache_key(session, request, fmt), request))
     return jobs
 
