@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tests.hostile import reply, sse
-from tests.run.scripted import EchoService
+from tests.run.scripted import Answer, EchoService
 
 #: Given a request's body and how many chat requests came before it, the object to answer.
 Policy = Callable[[dict[str, Any], int], dict[str, Any]]
@@ -43,8 +43,8 @@ def per_row(values: dict[str, dict[str, Any]], wrong: dict[str, Any] | None = No
 class ModelServer(EchoService):
     """Answers every chat request with `policy`'s object, through the tool when one is forced."""
 
-    def __init__(self, policy: Policy) -> None:
-        super().__init__()
+    def __init__(self, policy: Policy, first: Answer | None = None) -> None:
+        super().__init__(first)
         self._policy, self._answered = policy, 0
 
     def _chat(self, conn: socket.socket, body: dict[str, Any]) -> None:

@@ -31,6 +31,7 @@ from tests.run.flows import (
     run_flow,
     visible,
 )
+from tests.run.model_server import ModelServer, compliant
 from tests.run.scripted import EchoService, keyed_session, rate_limited
 
 
@@ -80,6 +81,30 @@ def test_a_single_cell_waits_no_longer_than_the_retry_after_cap(h: Harness) -> N
     assert took < 5, f"the cell waited {took:.1f} s for a Retry-After capped at 0.5 s"
 
 
+def service_for(flow: str, retry_after: str) -> EchoService:
+    """A service whose first chat request gets a 429 with `retry_after`; a compliant model for
+    --schema (its answer is an object), an echo for the others."""
+    first = rate_limited(retry_after)
+    if flow == "schema":
+        return ModelServer(compliant({"answer": EXPECTED["schema"]}), first)
+    return EchoService(first=first)
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("flow", ["cache", "tools", "schema"])
+@pytest.mark.usefixtures("short_cap")
+def test_every_other_flow_waits_no_longer_than_the_retry_after_cap(h: Harness, flow: str) -> None:
+    with service_for(flow, RETRY_AFTERS["inf"]) as service:
+        use_service(h, service.base_url)
+        started = time.monotonic()
+        cells = run_flow(h, flow)
+        took = time.monotonic() - started
+        sent = len(service.chat_bodies())
+    assert_no_traceback(cells)
+    assert sent == 2  # refused once, then answered (a cache flow's second cell: from the cache)
+    assert took < 5, f"the flow waited {took:.1f} s for a Retry-After capped at 0.5 s"
+
+
 # --- 6. one answer nested 100,000 deep does not lose the batch -------------------------------
 
 DEEP = "[" * 100_000 + "]" * 100_000
@@ -121,6 +146,15 @@ def test_requests_fail_over_when_the_primary_is_down(h: Harness, flow: str) -> N
     cells = run_flow(h, flow)
     assert_no_traceback(cells)
     assert answers(h) == EXPECTED[flow]  # a batch: every row answered
+
+
+@pytest.mark.parametrize("flow", ["cache", "tools", "schema"])
+def test_every_other_flow_fails_over_too(h: Harness, flow: str) -> None:
+    use_service(h, closed_port_url())
+    h.ok(f"%config RouteMagics.fallback_base_url = {h.emu.base_url!r}")
+    cells = run_flow(h, flow)
+    assert_no_traceback(cells)
+    assert EXPECTED[flow] in answers(h)
 
 
 # --- 8. one odd row does not kill the batch --------------------------------------------------
