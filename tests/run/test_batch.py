@@ -207,6 +207,14 @@ def test_connections_are_reused_not_one_per_row(session: Session, emu: Emulator)
     assert emu.connections - before <= 4 + 1  # the pool, plus the session's account request
 
 
+def settle(emu: Emulator, quiet: float = 0.3, most: float = 3.0) -> None:
+    """Wait until `emu` has received nothing new for `quiet` seconds (at most `most`)."""
+    deadline, seen = time.monotonic() + most, -1
+    while len(emu.requests) != seen and time.monotonic() < deadline:
+        seen = len(emu.requests)
+        time.sleep(quiet)
+
+
 def test_stop_ends_the_batch_within_half_a_second_and_resume_sends_only_the_rest(
     session: Session, emu: Emulator
 ) -> None:
@@ -230,6 +238,7 @@ def test_stop_ends_the_batch_within_half_a_second_and_resume_sends_only_the_rest
     assert_aligned(result, 40)
     assert outcomes(session).count("stopped") == result.count("stopped")
     assert outcomes(session).count("ok") == len(answered)
+    settle(emu)  # a request written just before the stop may reach the server a moment later
     emu.reset()
     emu.per_minute_limit, emu.latency = 6000, 0.0
     again = run(session, frame(40), concurrency=4)
