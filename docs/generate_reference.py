@@ -84,7 +84,11 @@ def trait_rows() -> list[tuple[str, str, str]]:
 
     rows = []
     traits = RouteMagics.class_traits(config=True)
-    dynamic = set(getattr(RouteMagics, "_trait_default_generators", {}))
+    dynamic = {  # defaults computed at run time (@default), wherever in the class tree
+        name
+        for cls in RouteMagics.__mro__
+        for name in vars(cls).get("_trait_default_generators", {})
+    }
     for name in sorted(traits):
         trait = traits[name]
         default = "from the environment" if name in dynamic else f"`{trait.default_value!r}`"

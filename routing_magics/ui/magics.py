@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
-from IPython.core.magic_arguments import argument, magic_arguments
-from traitlets import Bool, Enum, Float, Int, Unicode, default, observe
+from traitlets import observe
 
 from ..api import errors
 from ..config import Settings, settings_from_env
@@ -19,11 +18,12 @@ from ..display.protocols import DisplayMode, Format
 from ..run.options import RunOptions
 from ..session import Session
 from .advice import cell_error
-from .answer_traits import AnswerTraits
+from .cell_arguments import cell_arguments
 from .cells import CellLog
 from .commands import SUBCOMMANDS, TAKES_ARGUMENTS
 from .notebook import ShellNotebook
 from .options import OptionDefaults, cell_options, option_argv
+from .traits import RouteTraits
 
 if TYPE_CHECKING:
     from ..api.models import Completion
@@ -33,42 +33,8 @@ T = TypeVar("T")
 
 
 @magics_class
-class RouteMagics(Magics, AnswerTraits):
+class RouteMagics(Magics, RouteTraits):
     """Settings are traitlets: `%config RouteMagics.rows = 100` (or `c.RouteMagics` in a config)."""
-
-    base_url = Unicode(help="Primary routing.run base URL (env ROUTING_RUN_BASE_URL).").tag(
-        config=True
-    )
-    fallback_base_url = Unicode(
-        help="Secondary base URL used after a retryable failure; empty disables failover "
-        "(env ROUTING_RUN_FALLBACK_BASE_URL)."
-    ).tag(config=True)
-    offline = Bool(
-        help="Always answer from the bundled emulator (env ROUTING_MAGICS_OFFLINE=1)."
-    ).tag(config=True)
-    usage_db = Unicode(help="Path of the SQLite usage ledger (env ROUTING_MAGICS_USAGE_DB).").tag(
-        config=True
-    )
-    default_model = Unicode("", help="Model for cells that name none (also `%route use`).").tag(
-        config=True
-    )
-    rows = Int(50, help="Default cap on dataframe rows sent with --df.").tag(config=True)
-    max_tokens = Int(None, allow_none=True, help="Default max_tokens when a cell gives none.").tag(
-        config=True
-    )
-    emulator_token_rate = Float(
-        None, allow_none=True, help="Tokens/s of the bundled emulator; None streams unthrottled."
-    ).tag(config=True)
-    answer_deadline = Float(
-        help="Seconds one answer may take in all, however steadily it streams "
-        "(env ROUTING_MAGICS_ANSWER_DEADLINE; default 1800)."
-    ).tag(config=True)
-    requests_per_minute = Int(
-        None, allow_none=True, help="Pace of --each batches; default: the plan's per-minute limit."
-    ).tag(config=True)
-    display_mode = Enum(
-        ["auto", "rich", "text"], "auto", help="rich: HTML live view; text: print as it arrives."
-    ).tag(config=True)
 
     def __init__(self, shell: InteractiveShell | None = None, **kwargs: Any) -> None:
         self._env = settings_from_env()
@@ -78,30 +44,6 @@ class RouteMagics(Magics, AnswerTraits):
         self.cells = CellLog()  # recording once attached (load): {Err[n]}, --cells, %route fix
         if self.default_model:
             self.session.default_model = self.default_model
-
-    @default("base_url")
-    def _default_base_url(self) -> str:
-        return self._env.base_url
-
-    @default("fallback_base_url")
-    def _default_fallback(self) -> str:
-        return self._env.fallback_base_url or ""
-
-    @default("offline")
-    def _default_offline(self) -> bool:
-        return self._env.offline
-
-    @default("usage_db")
-    def _default_usage_db(self) -> str:
-        return self._env.usage_db
-
-    @default("answer_deadline")
-    def _default_deadline(self) -> float:
-        return self._env.answer_deadline
-
-    @default("emulator_token_rate")
-    def _default_rate(self) -> float | None:
-        return self._env.emulator_token_rate
 
     @observe(
         "base_url", "fallback_base_url", "offline", "usage_db", "emulator_token_rate",
@@ -129,34 +71,7 @@ class RouteMagics(Magics, AnswerTraits):
             else self._env.answer_deadline,
         )
 
-    @magic_arguments()
-    @argument("model", nargs="?", help="route/… id; default: `%%route use` or the panel's picker.")
-    @argument("-s", "--system", help="System prompt.")
-    @argument("-t", "--temperature", type=float, help="Sampling temperature, 0–2.")
-    @argument("-m", "--max-tokens", type=int, help="Cap on tokens generated (reasoning included).")
-    @argument("-o", "--out", help="Bind the result object to this variable.")
-    @argument("--df", help="Append this DataFrame/Series as text fitted to the model's context.")
-    @argument("--rows", type=int, help="Most dataframe rows to send (default 50).")
-    @argument("--chat", action="store_true", help="Continue this notebook's conversation.")
-    @argument("--no-stream", action="store_true", help="Wait for the whole answer.")
-    @argument("--format", default="markdown", help="markdown | text | code | json.")
-    @argument("--each", help="Run the cell once per row of this DataFrame/Series.")
-    @argument("--into", help="With --each: also write the answers into the frame as this column.")
-    @argument("--overwrite", action="store_true", help="With --into: replace columns that exist.")
-    @argument("--concurrency", type=int, help="With --each: requests in flight (default 8).")
-    @argument("--limit", type=int, help="With --each: send at most N rows now.")
-    @argument("--cache", action="store_true", help="Answer from the answers cache when it can.")
-    @argument("--no-cache", action="store_true", help="With --each: fresh answers for every row.")
-    @argument("--tools", help="Notebook functions the model may call: f,g.")
-    @argument("--max-steps", type=int, help="Most requests of a tool loop (default 5).")
-    @argument("--confirm", action="store_true", help="Ask before each tool call runs.")
-    @argument("--cells", type=int, default=0, help="Add the last N cells and their outputs.")
-    @argument("--dry-run", action="store_true", help="Show what would be sent; send nothing.")
-    @argument(
-        "--schema",
-        help="Answer as this schema (a model, dataclass, TypedDict, dict or "
-        '"name, age int"); -o .data holds it.',
-    )
+    @cell_arguments
     @no_var_expand  # {name} is ours to fill, once, with dataframes fitted (prompt.interpolate)
     @line_cell_magic
     def route(self, line: str, cell: str | None = None) -> None:
