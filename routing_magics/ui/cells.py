@@ -9,6 +9,7 @@ error (`error_before_exec` or `error_in_exec`), made compact: type, message, las
 from __future__ import annotations
 
 import sys
+import threading
 import traceback
 from collections import deque
 from collections.abc import Callable
@@ -43,9 +44,10 @@ class _Tee:
         self.kept: list[str] = []
         self.size = 0
         self.paused = False
+        self.thread = threading.get_ident()  # a background job's prints are not this cell's
 
     def write(self, text: str) -> int:
-        if self.size < OUTPUT_CHARS and not self.paused:
+        if self.size < OUTPUT_CHARS and not self.paused and threading.get_ident() == self.thread:
             self.kept.append(text[: OUTPUT_CHARS - self.size])
             self.size += len(self.kept[-1])
         return self.stream.write(text)
@@ -109,8 +111,10 @@ class CellLog:
 
         def noting(data: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
             metadata = kwargs.get("metadata", args[0] if args else None) or {}
-            # Our own footers (latency, totals) are noise to a model reading the cell.
-            if not kwargs.get("update") and "routing_magics" not in metadata:
+            # Our own footers (latency, totals) are noise to a model reading the cell; a
+            # background job's displays (another thread) belong to the cell that started it.
+            mine = threading.get_ident() == tee.thread
+            if mine and not kwargs.get("update") and "routing_magics" not in metadata:
                 self._displays.append(_display_text(data))
             return publish(data, *args, **kwargs)
 
@@ -132,6 +136,11 @@ class CellLog:
         self._saved = [(owner, name, vars(owner).get(name)) for owner, name in patches]
         for (owner, name), patch in patches.items():
             setattr(owner, name, patch)  # on the instance, for this cell only
+
+    @property
+    def current(self) -> int | None:
+        """The running cell's number; None if it is not numbered (nbval) or none runs."""
+        return self._current if self._tee is not None else None
 
     def _after(self, result: ExecutionResult) -> None:
         tee, self._tee = self._tee, None

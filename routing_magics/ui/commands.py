@@ -152,6 +152,24 @@ def _tools(session: Session, shell: InteractiveShell, rest: str) -> None:
     tools(session, shell, rest)
 
 
+def _jobs(session: Session, shell: InteractiveShell, rest: str) -> None:
+    from .jobs_commands import jobs
+
+    jobs(session, shell, rest)
+
+
+def _wait(session: Session, shell: InteractiveShell, rest: str) -> None:
+    from .jobs_commands import wait
+
+    wait(session, shell, rest)
+
+
+def _stop(session: Session, shell: InteractiveShell, rest: str) -> None:
+    from .jobs_commands import stop
+
+    stop(session, shell, rest)
+
+
 SUBCOMMANDS: dict[str, Subcommand] = {
     "models": models,
     "use": use,
@@ -162,6 +180,9 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "reset": reset,
     "cache": cache,
     "tools": _tools,
+    "jobs": _jobs,
+    "wait": _wait,
+    "stop": _stop,
 }
 #: Subcommands that read the rest of the line; for the others, more words make it a prompt.
-TAKES_ARGUMENTS = frozenset({"use", "usage", "cache", "tools"})
+TAKES_ARGUMENTS = frozenset({"use", "usage", "cache", "tools", "wait", "stop"})

@@ -11,7 +11,7 @@ from IPython.core.error import UsageError
 from IPython.display import display
 
 from ..api import errors
-from ..display.progress import TqdmProgress, summary_bundles
+from ..display.progress import Progress, TqdmProgress, summary_bundles
 from ..run.batch import DEFAULT_CONCURRENCY, BatchOptions, BatchResult, run_batch
 from ..run.batch.columns import answers, check_into, write_into
 from .advice import Stopped, notebook_message
@@ -62,19 +62,17 @@ def run_each(
     mode: DisplayMode,
     requests_per_minute: int | None,
     stop: threading.Event | None = None,
+    progress: Progress | None = None,
 ) -> None:
     """Run the batch, show its summary, bind -o / --into; a stopped batch fails the cell.
 
     A RoutingError (a bad frame, template or model) is left to the caller: magics._call."""
-    if each.frame not in shell.user_ns:
-        raise UsageError(f"--each {each.frame}: no variable named {each.frame!r} in the notebook")
-    frame = shell.user_ns[each.frame]
+    frame = checked_frame(shell, each)
     batch = BatchOptions(each.concurrency, each.limit, each.cache, each.fmt, requests_per_minute)
     rich = is_rich(shell, mode)
-    check_into(each.frame, frame, each.into, each.out, fmt=each.fmt, overwrite=each.overwrite)
     result = run_batch(
         session, each.frame, frame, template, options, batch, shell.user_ns,
-        TqdmProgress(rich=rich, description=each.frame), stop,
+        progress or TqdmProgress(rich=rich, description=each.frame), stop,
     )  # fmt: skip
     if result.stopped_by is not None and not _by_user(result):  # the notebook's advice
         result.stopped = notebook_message(result.stopped_by)
@@ -85,6 +83,15 @@ def run_each(
             print(line)
     if result.stopped:
         raise _stopped_error(result)
+
+
+def checked_frame(shell: InteractiveShell, each: EachArgs) -> object:
+    """The frame `--each` names, checked with `--into` and `-o` before anything is sent."""
+    if each.frame not in shell.user_ns:
+        raise UsageError(f"--each {each.frame}: no variable named {each.frame!r} in the notebook")
+    frame = shell.user_ns[each.frame]
+    check_into(each.frame, frame, each.into, each.out, fmt=each.fmt, overwrite=each.overwrite)
+    return frame
 
 
 def _bind(shell: InteractiveShell, frame: object, result: BatchResult, each: EachArgs) -> None:

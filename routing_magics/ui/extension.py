@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from IPython.core.interactiveshell import InteractiveShell
 
+from ..run.jobs import jobs_of
 from ..session import forget_loaded, remember_loaded
 from .magics import RouteMagics
 
@@ -67,6 +68,7 @@ def _take_out(magics: RouteMagics) -> None:
         # Magics.__init__ added it: left there, `%config RouteMagics` would read the old one.
         shell.configurables[:] = [c for c in shell.configurables if c is not magics]
     magics.cells.detach()
+    jobs_of(magics.session).stop_all()  # no job outlives its session, writing into nothing
     magics.session.close()
 
 

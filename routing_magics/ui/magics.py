@@ -88,6 +88,10 @@ class RouteMagics(Magics, RouteTraits):
 
         Notebook history: {In[3]}, {Out[3]}, {Err[3]}, {Err[-1]} (the cell above's error).
 
+        Background: `--background` returns at once; the answer or batch streams into this cell
+        as a job. `%route jobs` lists jobs, `%route wait [ID] [--timeout S]` waits for them,
+        `%route stop [ID]` stops them (what arrived is kept).
+
         Line: `%route MODEL prompt…` (one-shot), or a subcommand: models, use MODEL, usage
         [--all] [--today] [--reset] [-o NAME] [--csv PATH [--overwrite]], key, config, panel,
         reset (forget --chat memory), cache on|off|clear, tools [F G | none], fix [--apply], help.
@@ -104,6 +108,10 @@ class RouteMagics(Magics, RouteTraits):
         options, out, fmt = self._cell_options(args)
         if args.cells < 0:
             raise UsageError(f"--cells {args.cells}: give a number of cells, e.g. --cells 3")
+        if args.background:  # what a job cannot do is refused now, in one line
+            from .background import refuse_background
+
+            refuse_background(args, self.session.default_tools)
         if args.each is not None:
             if args.tools or args.cells or args.dry_run:
                 raise UsageError("--each sends one request per row: drop --tools, --cells and "
@@ -112,6 +120,8 @@ class RouteMagics(Magics, RouteTraits):
         if args.dry_run:
             return self._dry_run(cell, replace(options, notebook=self.cells.context(args.cells)),
                                  out)  # fmt: skip
+        if args.background:
+            return self._in_background(cell, options, out=out, fmt=fmt, cells=args.cells)
         tools = tool_settings(args, self.session, self.max_tool_calls)
         return self._ask(cell, options, out=out, fmt=fmt, tools=tools, cells=args.cells)
 
@@ -128,8 +138,25 @@ class RouteMagics(Magics, RouteTraits):
         assert self.shell is not None  # magics only run inside a shell
         mode = cast(DisplayMode, self.display_mode)
         each = EachArgs.of(args)
+        if args.background:
+            from .background_runs import each_in_background
+
+            self._call(each_in_background, self.session, self.shell, template, options, each,
+                       mode=mode, requests_per_minute=self.requests_per_minute,
+                       number=self.cells.current)  # fmt: skip
+            return
         self._call(run_each, self.session, self.shell, template, options, each, mode=mode,
                    requests_per_minute=self.requests_per_minute)  # fmt: skip
+
+    def _in_background(
+        self, prompt: str, options: RunOptions, *, out: str | None, fmt: Format, cells: int
+    ) -> None:
+        from .background_runs import ask_in_background
+
+        options = replace(options, notebook=self.cells.context(cells))
+        mode = cast(DisplayMode, self.display_mode)
+        self._call(ask_in_background, self.session, self.shell, prompt, options, out=out,
+                   fmt=fmt, mode=mode, number=self.cells.current)  # fmt: skip
 
     def _option_argv(self, line: str) -> list[str]:
         """The options line's arguments, `{name}` filled in each (IPython's own is switched off
