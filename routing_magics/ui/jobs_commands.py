@@ -26,8 +26,6 @@ def job_row(job: Job) -> tuple[str, ...]:
 
 def jobs(session: Session, shell: InteractiveShell, rest: str) -> None:
     """The jobs of this notebook, running and finished."""
-    if rest.strip():
-        raise UsageError("%route jobs takes nothing; `%route wait ID` and `%route stop ID` do")
     listed = jobs_of(session).jobs()
     if not listed:
         print("No background jobs; `%%route … --background` starts one.")

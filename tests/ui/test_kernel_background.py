@@ -131,9 +131,7 @@ def test_a_background_cell_returns_at_once_and_streams_into_its_own_cell(
     assert "word" not in iopub.texts(waited)
 
 
-def test_a_background_batch_binds_results_aligned_to_the_index(
-    iopub: Iopub, emu: Emulator
-) -> None:
+def test_a_background_batch_binds_results_aligned_to_the_index(iopub: Iopub, emu: Emulator) -> None:
     emu.per_minute_limit = 6000
     iopub.ok(FRAME)
     job = iopub.ok("%%route --each reviews --background -o out --into answer --concurrency 4\n"
