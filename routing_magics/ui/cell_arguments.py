@@ -31,8 +31,11 @@ _ARGUMENTS = [
     argument("--confirm", action="store_true", help="Ask before each tool call runs."),
     argument("--cells", type=int, default=0, help="Add the last N cells and their outputs."),
     argument("--dry-run", action="store_true", help="Show what would be sent; send nothing."),
-    argument("--background", action="store_true",
-             help="Return at once; the answer or batch runs as a job (`%%route jobs`)."),
+    argument(
+        "--background",
+        action="store_true",
+        help="Return at once; the answer or batch runs as a job (`%%route jobs`).",
+    ),
     argument(
         "--schema",
         help="Answer as this schema (a model, dataclass, TypedDict, dict or "
