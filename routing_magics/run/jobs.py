@@ -10,6 +10,7 @@ answer's `ChatStream.close`, thread-safe), so a job ends within half a second.
 from __future__ import annotations
 
 import atexit
+import logging
 import threading
 import time
 import weakref
@@ -19,6 +20,8 @@ from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from ..session import Session
+
+log = logging.getLogger(__name__)
 
 JobState = Literal["running", "done", "stopped", "failed"]
 #: How long stopping every job (unload, kernel shutdown) waits for their threads, in seconds.
@@ -48,6 +51,7 @@ class Job:
     ended: float | None = None
     stop_event: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
+    on_end: Callable[[], None] | None = None  # the registry's: tells its listeners
     _closers: list[Callable[[], None]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -101,6 +105,8 @@ class Job:
             state = "stopped"
         self.ended = time.monotonic()
         self.state = state
+        if self.on_end is not None:
+            self.on_end()
 
 
 class JobRegistry:
@@ -110,6 +116,7 @@ class JobRegistry:
         self._jobs: dict[int, Job] = {}
         self._next = 1
         self._lock = threading.Lock()
+        self._listeners: list[Callable[[], None]] = []
         ref = weakref.ref(self)
         atexit.register(_stop_at_exit, ref)  # the kernel's shutdown: no thread outlives it
 
@@ -118,7 +125,7 @@ class JobRegistry:
     ) -> Job:
         """Run `work(job)` on a new daemon thread and return the job at once."""
         with self._lock:
-            job = Job(self._next, cell, model, work, rows_total=rows_total)
+            job = Job(self._next, cell, model, work, rows_total=rows_total, on_end=self._changed)
             self._next += 1
             self._jobs[job.id] = job
             self._forget_old()
@@ -126,7 +133,23 @@ class JobRegistry:
             target=job._run, name=f"routing-magics-job-{job.id}", daemon=True
         )
         job.thread.start()
+        self._changed()
         return job
+
+    def listen(self, listener: Callable[[], None]) -> None:
+        """Call `listener` (from any thread) whenever a job starts or ends (the panel's list)."""
+        self._listeners.append(listener)
+
+    def unlisten(self, listener: Callable[[], None]) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def _changed(self) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener()
+            except Exception:  # a listener's trouble never ends a job badly
+                log.debug("routing_magics: a job listener failed", exc_info=True)
 
     def jobs(self) -> list[Job]:
         with self._lock:

@@ -27,6 +27,7 @@ from ..run import RunOptions, run_prompt
 from ..session import Session
 from .advice import notebook_message
 from .panel_choices import NO_CONTEXT, context_choices, context_size, route_label
+from .panel_jobs import JobsList
 from .usage import model_costs
 
 if TYPE_CHECKING:
@@ -102,12 +103,13 @@ class RoutePanel(widgets.VBox):
         self.send_button = widgets.Button(description="Send", button_style="primary")
         self.stop_button = widgets.Button(description="Stop", disabled=True)
         self.error, self.answer, self.usage = widgets.HTML(), widgets.VBox(), widgets.HTML()
+        self.jobs = JobsList(self._session)  # background jobs, a Stop button each
         settings = [self.set_temperature, self.temperature, self.max_tokens, self.chat]
         context = [self.context, self.refresh, self.context_size]
         self.children = (
             *(self.model_picker, self.system, widgets.HBox(settings), widgets.HBox(context)),
             *(self.prompt, widgets.HBox([self.send_button, self.stop_button])),
-            *(self.error, self.answer, self.usage),
+            *(self.error, self.answer, self.usage, self.jobs),
         )
 
     def _connect(self) -> None:

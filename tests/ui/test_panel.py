@@ -268,3 +268,23 @@ def test_stop_right_after_send_stops_before_the_answer_starts(
 def _chats(emu: Emulator) -> list[RecordedRequest]:
     """The chat requests the emulator saw (prices and account counts are asked too)."""
     return [r for r in emu.requests if r.path == "/v1/chat/completions"]
+
+
+def test_the_panel_lists_running_jobs_with_a_stop_button_each(
+    session: Session, shell: InteractiveShell, emu: Emulator
+) -> None:
+    from routing_magics.run.jobs import jobs_of
+
+    registry = jobs_of(session)
+    panel = RoutePanel(session, shell)
+    try:
+        assert panel.jobs.children == ()
+        job = registry.start("In[4] --each reviews", "route/glm-5", lambda j: j.stop_event.wait(10))
+        [row] = panel.jobs.children
+        assert row.children[0].value.startswith("job 1 · In[4] --each reviews · route/glm-5 · ")
+        panel.jobs.stop_buttons[job.id].click()
+        assert job.wait(0.5) and job.state == "stopped"
+        assert panel.jobs.children == ()  # redrawn when the job ended
+    finally:
+        registry.stop_all()
+        panel.close()
