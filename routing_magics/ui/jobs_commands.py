@@ -21,7 +21,8 @@ HEADERS = ("job", "cell", "model", "progress", "elapsed", "state")
 def job_row(job: Job) -> tuple[str, ...]:
     """One job as `%route jobs` and the panel show it."""
     state = job.state if job.message is None else f"{job.state}: {job.message}"
-    return (str(job.id), job.cell, job.model, job.progress, f"{job.elapsed:.1f} s", state)
+    # Right-aligned to a fixed width, so the table's layout does not move as seconds pass.
+    return (str(job.id), job.cell, job.model, job.progress, f"{job.elapsed:6.1f} s", state)
 
 
 def jobs(session: Session, shell: InteractiveShell, rest: str) -> None:
