@@ -89,12 +89,12 @@ class RouteMagics(Magics, RouteTraits):
         Notebook history: {In[3]}, {Out[3]}, {Err[3]}, {Err[-1]} (the cell above's error).
 
         Background: `--background` returns at once; the answer or batch streams into this cell
-        as a job. `%route jobs` lists jobs, `%route wait [ID] [--timeout S]` waits for them,
-        `%route stop [ID]` stops them (what arrived is kept).
+        as a job, and -o is bound when it ends.
 
         Line: `%route MODEL prompt…` (one-shot), or a subcommand: models, use MODEL, usage
         [--all] [--today] [--reset] [-o NAME] [--csv PATH [--overwrite]], key, config, panel,
-        reset (forget --chat memory), cache on|off|clear, tools [F G | none], fix [--apply], help.
+        reset (forget --chat memory), cache on|off|clear, tools [F G | none], fix [--apply],
+        jobs, wait [ID] [--timeout S], stop [ID], help.
         """
         if cell is None:
             return self._line(line)
