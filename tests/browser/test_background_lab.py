@@ -1,8 +1,8 @@
 """`--background` in JupyterLab 4: a batch started in one cell keeps its progress bar and its
 summary in that cell while two other cells run, and nothing of it lands in theirs.
 
-The screenshots (while the batch runs, and after) go to tests/browser/artifacts/ (gitignored); their paths are listed at the end of
-pytest's report.
+The screenshots (while the batch runs, and after) go to tests/browser/artifacts/ (gitignored);
+their paths are listed at the end of pytest's report.
 """
 
 from __future__ import annotations

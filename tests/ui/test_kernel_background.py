@@ -11,12 +11,13 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from routing_magics.emulator import Emulator
-from tests.ui.test_kernel import Kernel, keyed_kernel
+from tests.ui.test_kernel import Kernel, Run, keyed_kernel
 
 WORDS = "echo: " + " ".join(f"word{i}" for i in range(120))
 FRAME = (
@@ -89,8 +90,12 @@ def kernel(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 
 @pytest.fixture
-def iopub(kernel: Kernel) -> Iopub:
-    return Iopub(kernel)
+def iopub(kernel: Kernel) -> Iterator[Iopub]:
+    seen = Iopub(kernel)
+    yield seen
+    # Every message of the test, the jobs' too, goes to the module's check that the key never
+    # reached an output (keyed_kernel's teardown).
+    kernel.runs.append(Run(messages=[m for _, m in seen.messages]))
 
 
 def chats(emu: Emulator) -> int:
@@ -104,7 +109,7 @@ def ended_line(iopub: Iopub, msg_id: str) -> bool:
 def test_a_background_cell_returns_at_once_and_streams_into_its_own_cell(
     iopub: Iopub, emu: Emulator
 ) -> None:
-    iopub.ok("%route jobs")  # the extension's first use is not what this test times
+    iopub.ok("%%route\necho: warm")  # the flows' first import is not what this test times
     emu.token_rate = 100  # ~1.3 s of streaming
     sent = time.monotonic()
     job = iopub.ok(f"%%route --background -o essay\n{WORDS}")
@@ -112,7 +117,7 @@ def test_a_background_cell_returns_at_once_and_streams_into_its_own_cell(
     assert returned < 0.5, f"the cell took {returned:.2f} s to return"
     before_idle = [m for t, m in iopub.of(job) if t <= iopub.idle_at[job]]
     shown = [m["content"]["data"]["text/plain"] for m in before_idle if "data" in m["content"]]
-    assert shown == [
+    assert shown == [  # the job drew nothing before its cell was idle
         "Job 1 runs in the background; its output comes here. "
         "`%route wait 1` waits for it, `%route stop 1` stops it."
     ]
@@ -216,3 +221,35 @@ def test_a_restart_with_a_job_running_ends_it_cleanly(
             rows = list(conn.execute("SELECT outcome, completion_tokens FROM requests"))
         assert len(rows) == 1 and rows[0][0] == "stopped" and rows[0][1] > 0
     emulator.token_rate = None
+
+
+@pytest.mark.parametrize(
+    ("cell", "bound"),
+    [
+        ("%%route --background -o answer\necho: kept answer", "answer.text"),
+        ("%%route --each reviews --background -o answer\necho: {text}", "answer.tolist()[:2]"),
+    ],
+    ids=["single", "each"],
+)
+def test_a_broken_ledger_never_costs_a_background_answer(
+    iopub: Iopub, emu: Emulator, tmp_path: Path, cell: str, bound: str
+) -> None:
+    emu.per_minute_limit = 6000
+    iopub.ok(FRAME)
+    broken = tmp_path / "a-directory.sqlite"
+    broken.mkdir()
+    iopub.ok(f"%config RouteMagics.usage_db = {str(broken)!r}")
+    try:
+        job = iopub.ok(cell)
+        iopub.ok("%route wait")
+        iopub.until(lambda: ended_line(iopub, job))
+    finally:
+        iopub.ok(f"%config RouteMagics.usage_db = {str(iopub.kernel.db)!r}")
+    expected = "kept answer" if "each" not in cell else ["review0", "review1"]
+    assert iopub.value(bound) == expected
+    shown = iopub.texts(job)
+    said = [
+        m for _, m in iopub.of(job) if "usage could not be recorded" in json.dumps(m["content"])
+    ]
+    assert len(said) == 1, shown  # one line, once, however many rows
+    assert "Traceback" not in shown and "· done · " in shown
