@@ -81,6 +81,10 @@ def test_wait_with_a_timeout_fails_in_one_line_and_the_job_runs_on(
     emu.token_rate = 40
     started = h.ok(f"%%route --background -o slow\n{WORDS}")
     assert "Job 1 runs in the background" in started.final_plain()
+    [job] = jobs_of(h.magics.session).jobs()
+    deadline = time.monotonic() + 10
+    while job.tokens == 0 and time.monotonic() < deadline:  # the answer is streaming
+        time.sleep(0.02)
     message = one_line(h.run("%route wait 1 --timeout 0.2").error)
     assert message.startswith("job 1 still running after 0.2 s")
     table = h.ok("%route jobs").final_plain()
