@@ -253,3 +253,28 @@ def test_a_broken_ledger_never_costs_a_background_answer(
     ]
     assert len(said) == 1, shown  # one line, once, however many rows
     assert "Traceback" not in shown and "· done · " in shown
+
+
+def test_credentials_in_the_base_url_never_reach_the_ledger_from_a_job(
+    iopub: Iopub, emu: Emulator
+) -> None:
+    from tests.run.flows import ledger_files
+    from tests.run.test_guarantees import SECRETS, with_credentials
+
+    emu.per_minute_limit = 6000
+    iopub.ok(FRAME)
+    iopub.ok(f"%config RouteMagics.base_url = {with_credentials(emu.base_url, True)!r}")
+    try:
+        emu.inject("midstream_error", after=1)  # the first job's answer breaks off: a failed row
+        broken = iopub.ok("%%route --background\necho: one two three four five six")
+        iopub.ok("%%route --each reviews --background -o rows --limit 5\necho: {text}")
+        waited = iopub.replies[iopub.execute("%route wait")]  # fails, so "Run all" stops there
+        assert waited["ename"] == "UsageError" and " failed: " in waited["evalue"], waited
+        iopub.until(lambda: ended_line(iopub, broken))
+        assert "· failed · " in iopub.texts(broken)
+    finally:
+        iopub.ok(f"%config RouteMagics.base_url = {emu.base_url!r}")
+    assert iopub.value("rows.tolist()[:5]") == [f"review{i}" for i in range(5)]
+    for path in ledger_files(iopub.kernel.db):
+        for secret in SECRETS:
+            assert secret not in path.read_bytes(), f"{secret.decode()} is in {path.name}"
