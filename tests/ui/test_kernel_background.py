@@ -141,6 +141,10 @@ def test_a_background_batch_binds_results_aligned_to_the_index(iopub: Iopub, emu
     iopub.ok(FRAME)
     job = iopub.ok("%%route --each reviews --background -o out --into answer --concurrency 4\n"
                    "echo: {text}")  # fmt: skip
+    before_idle = [m for t, m in iopub.of(job, "display_data") if t <= iopub.idle_at[job]]
+    assert [m["content"]["data"]["text/plain"][:31] for m in before_idle] == [
+        "Job 2 runs in the background; i"
+    ]
     meanwhile = iopub.ok("print(sum(range(10)))")
     assert iopub.stdout(meanwhile) == "45\n"
     iopub.ok("%route wait")
