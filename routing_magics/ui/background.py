@@ -102,9 +102,12 @@ class CellRoute:
     """The starting cell's parent, set on a job's thread so its output goes to that cell."""
 
     def __init__(self, shell: InteractiveShell) -> None:
-        self._shell: Any = shell
-        can = hasattr(shell, "get_parent") and hasattr(shell, "set_thread_parent")
-        self._parent = shell.get_parent() if can else None  # type: ignore[attr-defined]
+        self._shell: Any = shell  # ipykernel's ZMQInteractiveShell, when in a kernel
+        can = hasattr(self._shell, "get_parent") and hasattr(self._shell, "set_thread_parent")
+        if getattr(shell, "kernel", None) is not None and not can:
+            raise UsageError("--background needs ipykernel 7 or newer, which sends a thread's "
+                             "output to the cell that started it; upgrade ipykernel")  # fmt: skip
+        self._parent = self._shell.get_parent() if can else None
 
     @contextmanager
     def entered(self) -> Iterator[None]:
@@ -136,7 +139,7 @@ def start_job(
     rows_total: int | None = None,
 ) -> Job:
     """Start `work` as a job whose output goes to this cell; show the cell's one line."""
-    route, gate = CellRoute(shell), CellGate(shell)
+    route, gate = CellRoute(shell), CellGate(shell)  # the route first: it may refuse
 
     def in_its_cell(job: Job) -> None:
         gate.wait(job.stop_event)

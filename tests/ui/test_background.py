@@ -125,3 +125,14 @@ def test_unload_ext_ends_every_job_and_leaves_no_thread(
         assert time.monotonic() - started < 1.0
         assert job_threads() == []
         assert h.outcomes() == ["stopped"]
+
+
+def test_a_kernel_too_old_to_route_a_threads_output_is_refused(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An ipykernel before 7 (no set_thread_parent) cannot be had beside 7.4 in one venv: a
+    # shell that says it has a kernel stands for it.
+    monkeypatch.setattr(h.shell, "kernel", object(), raising=False)
+    message = one_line(h.run("%%route --background\nhi").error)
+    assert message.startswith("--background needs ipykernel 7 or newer")
+    assert h.chat_requests() == [] and jobs_of(h.magics.session).jobs() == []
