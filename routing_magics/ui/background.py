@@ -102,7 +102,7 @@ class CellRoute:
     """The starting cell's parent, set on a job's thread so its output goes to that cell."""
 
     def __init__(self, shell: InteractiveShell) -> None:
-        self._shell: Any = shell  # ipykernel's ZMQInteractiveShell, when in a kernel
+        self._shell: Any = cast(Any, shell)  # ipykernel's ZMQInteractiveShell, when in a kernel
         can = hasattr(self._shell, "get_parent") and hasattr(self._shell, "set_thread_parent")
         if getattr(shell, "kernel", None) is not None and not can:
             raise UsageError("--background needs ipykernel 7 or newer, which sends a thread's "
