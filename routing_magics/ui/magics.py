@@ -21,6 +21,7 @@ from .advice import cell_error
 from .cell_arguments import cell_arguments
 from .cells import CellLog
 from .commands import SUBCOMMANDS, TAKES_ARGUMENTS
+from .compare import compare_cell, several_models
 from .notebook import ShellNotebook
 from .options import OptionDefaults, cell_options, option_argv
 from .traits import RouteTraits
@@ -104,6 +105,8 @@ class RouteMagics(Magics, RouteTraits):
         options, out, fmt = self._cell_options(args)
         if args.cells < 0:
             raise UsageError(f"--cells {args.cells}: give a number of cells, e.g. --cells 3")
+        if several_models(args.model):  # route/a,route/b: side by side (ui/compare.py)
+            return self._call(compare_cell, self, cell, options, args, out, fmt)
         if args.each is not None:
             if args.tools or args.cells or args.dry_run:
                 raise UsageError("--each sends one request per row: drop --tools, --cells and "
