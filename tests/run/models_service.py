@@ -23,8 +23,12 @@ from tests.hostile import _read_request, head, reply, sse
 from tests.run.scripted import ACCOUNT, EchoService, _is_chat, _parts
 
 #: USD per million tokens, as GET /v1/pricing lists them.
-PRICES = {"route/glm-5": (1.0, 3.0), "route/kimi-k2.5": (0.5, 2.0), "route/deepseek-v3.2": (0.3, 1.0),
-          "route/mistral-small-2503": (0.1, 0.3)}  # fmt: skip
+PRICES = {
+    "route/glm-5": (1.0, 3.0),
+    "route/kimi-k2.5": (0.5, 2.0),
+    "route/deepseek-v3.2": (0.3, 1.0),
+    "route/mistral-small-2503": (0.1, 0.3),
+}
 
 
 @dataclass(frozen=True)
@@ -96,8 +100,11 @@ def _chunk(
     model: str, content: str, finish: str | None = None, usage: dict[str, int] | None = None
 ) -> dict[str, Any]:
     delta = {"content": content} if content else {}
-    chunk: dict[str, Any] = {"id": "c1", "model": model,
-                             "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+    chunk: dict[str, Any] = {
+        "id": "c1",
+        "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
     if usage is not None:
         chunk["usage"] = usage
     return chunk

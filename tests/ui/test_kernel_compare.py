@@ -6,6 +6,7 @@ answering ones, `--each` with two models and their agreement, and what is refuse
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
@@ -107,8 +108,8 @@ def test_a_failing_model_keeps_the_others_answers(kernel: Kernel, service: Model
     assert "(STREAM_ERROR)" in html
     lines = figures(run)["text/plain"].splitlines()
     assert ", MODEL_NOT_ALLOWED (" in next(line for line in lines if line.startswith(KIMI))
-    assert values(kernel, "cmp[%r].text" % GLM).startswith("glm-5 says")
-    assert values(kernel, "cmp[%r].text" % DEEPSEEK) == "<script>alert(1)</script> partial then"
+    assert values(kernel, f"cmp[{GLM!r}].text").startswith("glm-5 says")
+    assert values(kernel, f"cmp[{DEEPSEEK!r}].text") == "<script>alert(1)</script> partial then"
     assert set(values(kernel, "list(cmp.failures)")) == {KIMI, DEEPSEEK}
     assert {"ok", "MODEL_NOT_ALLOWED", "STREAM_ERROR"} <= set(outcomes(kernel))
     kernel.ok(f"%%route {GLM}\necho: the next cell works")
@@ -181,3 +182,26 @@ def test_dry_run_shows_each_models_request_and_sends_nothing(
     assert GLM in shown and KIMI in shown and shown.count("w11") == 2
     assert values(kernel, "{m: r.model for m, r in reqs.items()}") == {GLM: GLM, KIMI: KIMI}
     assert service.chat_models() == []
+
+
+def test_interrupt_stops_every_model_and_keeps_what_arrived(
+    kernel: Kernel, service: ModelsService
+) -> None:
+    service.replies = {GLM: Reply(pause=0.2), KIMI: Reply(pause=0.2)}
+    interrupted: list[float] = []
+
+    def interrupt_on_first_words(msg: dict[str, Any]) -> None:
+        if not interrupted and msg["msg_type"] == "update_display_data" and "w1" in str(msg):
+            interrupted.append(time.monotonic())
+            kernel.km.interrupt_kernel()
+
+    run = kernel.run(f"%%route {GLM},{KIMI} -o cmp\n{WORDS}", on_message=interrupt_on_first_words)
+    assert interrupted, "no words arrived to interrupt"
+    assert time.monotonic() - interrupted[0] < 2
+    assert run.stopped().startswith("Stopped: the answer so far is kept")
+    kept = values(kernel, "[cmp[m].text for m in cmp]")
+    assert all(text.startswith("w0") and "w11" not in text for text in kept), kept
+    assert outcomes(kernel)[-2:] == ["stopped", "stopped"]
+    lines = figures(run)["text/plain"]
+    assert lines.count(", stopped") == 2
+    kernel.ok(f"%%route {GLM},{KIMI}\necho: the next cell works")
