@@ -42,9 +42,10 @@ GRID = (
     f"display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,{MIN_WIDTH}),1fr));"
     "gap:0.5em 1.5em;align-items:start"
 )
+#: A long word or URL wraps inside its column; a table keeps its words (it scrolls instead).
 COLUMN = (
-    "min-width:0;overflow-wrap:anywhere;border-top:2px solid var(--jp-border-color2,"
-    "rgba(127,127,127,0.35));padding-top:0.25em"
+    "min-width:0;overflow-wrap:break-word;padding-top:0.25em;"
+    "border-top:2px solid var(--jp-border-color2,rgba(127,127,127,0.35))"
 )
 HEADING = "font-weight:bold;margin-bottom:0.25em"
 ERROR = "border-left:3px solid var(--jp-error-color1,#d32f2f);padding-left:0.5em;margin:0.25em 0"
