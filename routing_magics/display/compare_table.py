@@ -59,7 +59,8 @@ def figures_bundle(figures: list[ModelFigures]) -> Bundle:
         "text/plain": text,
         "text/html": (
             f'<div class="routing-magics-table routing-magics-figures {styles.NO_MATH}" '
-            f'style="{styles.SCROLL_X}"><table style="white-space:nowrap"><tr>{head}</tr>{body}</table>{note}</div>'
+            f'style="{styles.SCROLL_X}"><table style="white-space:nowrap">'
+            f"<tr>{head}</tr>{body}</table>{note}</div>"
         ),
     }
 

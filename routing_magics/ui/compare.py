@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from ..display.protocols import Bundle, DisplayMode, Format
     from ..run.comparison import Comparison
     from ..run.options import RunOptions
-    from .magics import RouteMagics
+    from .compare_each import Magics
 
 
 def several_models(model: str | None) -> bool:
@@ -50,7 +50,7 @@ def check_combinations(args: argparse.Namespace) -> None:
 
 
 def compare_cell(
-    magics: RouteMagics, template: str, options: RunOptions, args: argparse.Namespace,
+    magics: Magics, template: str, options: RunOptions, args: argparse.Namespace,
     out: str | None, fmt: Format,
 ) -> None:  # fmt: skip
     """Run a cell that names several models: its dry run, its batch, or its comparison."""
@@ -76,7 +76,7 @@ def compare_cell(
 
 
 def compare(
-    magics: RouteMagics, shell: InteractiveShell, template: str, options: RunOptions,
+    magics: Magics, shell: InteractiveShell, template: str, options: RunOptions,
     models: list[str], *, mode: DisplayMode, fmt: Format,
 ) -> Comparison:  # fmt: skip
     """Stream every model into its column, then show the figures table."""
@@ -106,7 +106,7 @@ def _fail_if_none_answered(comparison: Comparison) -> None:
 
 
 def _dry_runs(
-    magics: RouteMagics, shell: InteractiveShell, template: str, options: RunOptions,
+    magics: Magics, shell: InteractiveShell, template: str, options: RunOptions,
     models: list[str], mode: DisplayMode, out: str | None,
 ) -> None:  # fmt: skip
     """Each model's request, shown one under another; `-o` binds them by model."""

@@ -10,7 +10,7 @@ agree on short answers, with a few rows where they do not.
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
 from IPython.core.error import UsageError
 from IPython.display import display
@@ -24,16 +24,28 @@ from .each import EachArgs
 from .views import is_rich
 
 if TYPE_CHECKING:
+    from IPython.core.interactiveshell import InteractiveShell
+
     from ..display.figures import ModelTally
     from ..display.protocols import Bundle, DisplayMode
     from ..run.batch.by_model import ModelBatches
     from ..run.options import RunOptions
     from ..session import Session
-    from .magics import RouteMagics
+    from .cells import CellLog
+
+
+class Magics(Protocol):
+    """What the several-models shells read of RouteMagics (named so, to keep imports one way)."""
+
+    shell: InteractiveShell | None
+    session: Session
+    cells: CellLog
+    display_mode: str
+    requests_per_minute: int | None
 
 
 def compare_each(
-    magics: RouteMagics, template: str, options: RunOptions, models: list[str],
+    magics: Magics, template: str, options: RunOptions, models: list[str],
     args: argparse.Namespace,
 ) -> None:  # fmt: skip
     """Run the batches, show the summary, bind -o / --into; a stopped batch fails the cell."""

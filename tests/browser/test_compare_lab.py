@@ -29,7 +29,10 @@ CELL = f"%%route {','.join(MODELS)} -o cmp\nExplain the CAP theorem in three sen
 # Each column's box, and the WCAG contrast of its texts against the first opaque background
 # behind them (the answer's paragraphs, the heading, the footer, the reasoning's summary).
 COLUMNS_JS = """grid => {
-  const rgba = s => { const m = s.match(/[\\d.]+/g).map(Number); return m.length > 3 ? m : [...m, 1]; };
+  const rgba = s => {
+    const m = s.match(/[\\d.]+/g).map(Number);
+    return m.length > 3 ? m : [...m, 1];
+  };
   const background = el => {
     for (let n = el; n && n.nodeType === 1; n = n.parentElement) {
       const c = rgba(getComputedStyle(n).backgroundColor);
@@ -63,7 +66,9 @@ def columns(page: Page, grid: Locator) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("theme", list(THEMES), indirect=True)
 def test_three_models_side_by_side_readable_in_light_and_dark(
-    notebook: NotebookUI, page: Page, theme: str
+    notebook: NotebookUI,
+    page: Page,
+    theme: str,  # noqa: F811  (the imported fixture)
 ) -> None:
     start_routing(notebook, f"compare-{theme}", [CELL])
     assert page.evaluate("document.body.dataset.jpThemeName") == THEMES[theme]

@@ -94,4 +94,5 @@ def test_a_reasoning_route_reads_a_mixed_review_by_its_last_but(emu: Emulator) -
     mixed = "Classify the sentiment. Review: great food but the service was slow"
     assert ask("route/mistral-small-2503", mixed) == "neutral"  # does not reason
     assert ask("route/deepseek-v3.2", mixed) == "negative"
-    assert ask("route/deepseek-v3.2", "Classify the sentiment. Review: slow but great") == "positive"
+    turned = "Classify the sentiment. Review: slow but great"
+    assert ask("route/deepseek-v3.2", turned) == "positive"
