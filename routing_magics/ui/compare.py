@@ -75,6 +75,20 @@ def compare_cell(
     return None
 
 
+def compare_line(magics: Magics, models: str, prompt: str) -> None:
+    """`%route route/a,route/b prompt…`: the one-line form, as a cell with no options."""
+    from ..run.compare import parse_models
+    from ..run.options import RunOptions
+
+    shell = magics.shell
+    assert shell is not None  # magics only run inside a shell
+    options = RunOptions(max_tokens=magics.max_tokens)
+    mode = cast("DisplayMode", magics.display_mode)
+    comparison = compare(magics, shell, prompt, options, parse_models(models), mode=mode,
+                         fmt="markdown")  # fmt: skip
+    _fail_if_none_answered(comparison)
+
+
 def compare(
     magics: Magics, shell: InteractiveShell, template: str, options: RunOptions,
     models: list[str], *, mode: DisplayMode, fmt: Format,

@@ -42,6 +42,7 @@ class Magics(Protocol):
     cells: CellLog
     display_mode: str
     requests_per_minute: int | None
+    max_tokens: int | None
 
 
 def compare_each(

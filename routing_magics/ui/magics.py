@@ -21,7 +21,7 @@ from .advice import cell_error
 from .cell_arguments import cell_arguments
 from .cells import CellLog
 from .commands import SUBCOMMANDS, TAKES_ARGUMENTS
-from .compare import compare_cell, several_models
+from .compare import compare_cell, compare_line, several_models
 from .notebook import ShellNotebook
 from .options import OptionDefaults, cell_options, option_argv
 from .traits import RouteTraits
@@ -88,6 +88,9 @@ class RouteMagics(Magics, RouteTraits):
         {index}); -o binds the answers, --into COL [--overwrite] writes them into the frame.
 
         Notebook history: {In[3]}, {Out[3]}, {Err[3]}, {Err[-1]} (the cell above's error).
+
+        Several models: `%%route route/a,route/b -o cmp` answers with each at once, side by
+        side, with a figures table; cmp["route/a"] is that model's result.
 
         Line: `%route MODEL prompt…` (one-shot), or a subcommand: models, use MODEL, usage
         [--all] [--today] [--reset] [-o NAME] [--csv PATH [--overwrite]], key, config, panel,
@@ -200,6 +203,8 @@ class RouteMagics(Magics, RouteTraits):
         if word.startswith("route/") or word in self.session.catalog:
             if not rest:
                 raise UsageError(f"write the prompt after the model: %route {word} your question…")
+            if several_models(word):  # %route route/a,route/b prompt… (ui/compare.py)
+                return self._call(compare_line, self, word, rest)
             return self._ask(rest, RunOptions(model=word, max_tokens=self.max_tokens),
                              tools=self._default_tools())  # fmt: skip
         return self._ask(line, RunOptions(max_tokens=self.max_tokens), tools=self._default_tools())

@@ -205,3 +205,11 @@ def test_interrupt_stops_every_model_and_keeps_what_arrived(
     lines = figures(run)["text/plain"]
     assert lines.count(", stopped") == 2
     kernel.ok(f"%%route {GLM},{KIMI}\necho: the next cell works")
+
+
+def test_one_line_names_several_models_too(kernel: Kernel, service: ModelsService) -> None:
+    service.replies = {GLM: said(GLM), KIMI: said(KIMI)}
+    run = kernel.ok(f"%route {GLM},{KIMI} {WORDS}")
+    assert overlapping(service.spans)
+    text = grid(run)["text/plain"]
+    assert "glm-5 says w0" in text and "kimi-k2.5 says w0" in text
