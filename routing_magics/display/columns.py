@@ -118,8 +118,8 @@ class ColumnBoard:
         *,
         renderer: Callable[[str], str] | None = None,
         clock: Callable[[], float] = time.monotonic,
-        max_updates_per_second: float = 8.0,
-        freeze_chars: int = 1200,
+        max_updates_per_second: float = 4.0,
+        freeze_chars: int = 600,
         reasoning_window: int = 600,
     ) -> None:
         self.lock = threading.Lock()
