@@ -76,6 +76,9 @@ def compare_each(
     )  # fmt: skip
     _bind(shell.user_ns, frame, done, each)
     _show_summary(session, done, rich)
+    said = [line for r in done.results.values() for line in (r.redacted, r.unrecorded) if line]
+    for line in dict.fromkeys(said):  # once, however many models said it
+        print(line)
     _fail_if_stopped(done)
 
 

@@ -17,7 +17,7 @@ from tests.helpers import Cell, Harness
 
 MODEL = "route/mistral-small-2503"
 OTHER = "route/glm-5"  # the second model of a comparison
-FLOWS = ("single", "cache", "each", "tools", "schema", "compare")
+FLOWS = ("single", "cache", "each", "tools", "schema", "compare", "compare-each")
 
 SETUP = '''
 import pandas as pd
@@ -36,6 +36,7 @@ CELLS: dict[str, list[str]] = {
     "tools": [f"%%route {MODEL} --tools weather -o out\nWhat is the weather in Oslo?"],
     "schema": [f'%%route {MODEL} --schema "answer str" -o out\necho: the structured answer'],
     "compare": [f"%%route {MODEL},{OTHER} -o out\necho: the compared answer"],
+    "compare-each": [f"%%route {MODEL},{OTHER} --each frame -o out\necho: row {{text}}"],
 }
 #: A piece of each flow's answer, as `answers` reads it.
 EXPECTED = {
@@ -45,6 +46,7 @@ EXPECTED = {
     "tools": "sunny in Oslo",
     "schema": "the structured answer",
     "compare": "the compared answer\nthe compared answer",
+    "compare-each": "row alpha\nrow beta\nrow gamma\nrow alpha\nrow beta\nrow gamma",
 }
 #: Words the line about a ledger that cannot be written starts with (the single cell's wording).
 UNRECORDED = "usage could not be recorded"
@@ -66,6 +68,8 @@ def answers(h: Harness, name: str = "out") -> str:
     value: Any = h.shell.user_ns[name]
     if getattr(value, "data", None) is not None:  # a structured answer: its object
         return str(value.data)
+    if hasattr(value, "columns"):  # every row to every model: a column each, one after another
+        return "\n".join("" if v is None else str(v) for c in value.columns for v in value[c])
     if isinstance(value, Mapping):  # a comparison: each model's answer
         return "\n".join(str(v) for v in value.values())
     if hasattr(value, "tolist"):

@@ -94,9 +94,8 @@ def test_a_broken_ledger_never_costs_the_answer(
     cells = run_flow(h, flow)
     assert_no_traceback(cells)
     assert EXPECTED[flow] in answers(h)  # -o is bound
-    shown = {"each": "3 rows: 3 answered", "compare": "the compared answer"}.get(
-        flow, EXPECTED[flow]
-    )
+    shown = {"each": "3 rows: 3 answered", "compare": "the compared answer",
+             "compare-each": "Every row to every model"}.get(flow, EXPECTED[flow])  # fmt: skip
     assert shown in visible(cells[0])
     said = lines_saying(cells, UNRECORDED)
     assert len(said) == 1, said  # one line, once, however many cells or rows
