@@ -181,6 +181,9 @@ def _wait(
                 stream.close()
         for thread in threads:
             thread.join(timeout=5)
+        for entrant in entrants:  # a request that cannot be closed (--no-stream) is let go
+            if entrant.done is None and entrant.failure is None:
+                entrant.failure = errors.Stopped("stopped by the user")
 
 
 def _comparison(
