@@ -90,7 +90,7 @@ def test_three_models_side_by_side_readable_in_light_and_dark(
     notebook.cell(1).screenshot(path=str(ARTIFACTS / f"compare-{theme}.png"))
     saved(ARTIFACTS / f"compare-{theme}.png")
 
-    page.set_viewport_size({"width": 520, "height": 900})
+    page.set_viewport_size({"width": 760, "height": 1000})  # a half-screen window
     page.wait_for_function(
         "grid => { const c = grid.querySelectorAll('.routing-magics-column');"
         " return c[0].getBoundingClientRect().top < c[1].getBoundingClientRect().top; }",
@@ -100,5 +100,11 @@ def test_three_models_side_by_side_readable_in_light_and_dark(
     assert narrow[0]["top"] < narrow[1]["top"] < narrow[2]["top"], narrow  # stacked
     assert len({round(c["left"]) for c in narrow}) == 1, narrow
     assert min(c["width"] for c in narrow) > 0.8 * max(c["width"] for c in narrow)
-    grid.screenshot(path=str(ARTIFACTS / f"compare-{theme}-narrow.png"))
+    page.evaluate(
+        "grid => grid.querySelectorAll('.routing-magics-column')[1]"
+        ".scrollIntoView({block: 'center', inline: 'nearest'})",
+        grid.element_handle(),
+    )
+    page.wait_for_timeout(300)  # the notebook redraws what scrolled in
+    page.screenshot(path=str(ARTIFACTS / f"compare-{theme}-narrow.png"))
     saved(ARTIFACTS / f"compare-{theme}-narrow.png")
