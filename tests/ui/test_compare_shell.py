@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from routing_magics.emulator import Emulator
-from tests.helpers import Harness, magic_harness
+from tests.helpers import Harness, magic_harness, one_line
 
 MODELS = "route/mistral-small-2503,route/glm-5"
 
@@ -45,3 +45,29 @@ def test_the_comparison_value_loads_no_renderer_and_no_ipython() -> None:
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True).stdout.strip()  # fmt: skip
     assert loaded == "[]"
+
+
+@pytest.fixture
+def rich(emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
+    with magic_harness(emu, tmp_path, monkeypatch) as harness:
+        yield harness
+
+
+@pytest.mark.parametrize(
+    ("setup", "line", "says"),
+    [
+        ("import polars as pl; f = pl.DataFrame({'text': ['a']})", "--each f",
+         "--each f with several models needs a pandas DataFrame or Series"),
+        ("import pandas as pd; f = pd.DataFrame({'text': ['a']})", "--each f --dry-run",
+         "drop --dry-run and --cells"),
+        ("f = 1", "--into x", "--into x goes with --each NAME"),
+    ],
+    ids=["polars", "each and dry run", "into without each"],
+)  # fmt: skip
+def test_a_batch_that_cannot_go_to_several_models_is_refused_unsent(
+    rich: Harness, setup: str, line: str, says: str
+) -> None:
+    rich.ok(setup)
+    message = one_line(rich.run(f"%%route {MODELS} {line}\necho: {{text}}").error)
+    assert says in message
+    assert rich.chat_requests() == []
