@@ -75,6 +75,7 @@ def test_the_example_notebooks_are_these_and_binder_opens_the_first() -> None:
         "09-usage",
         "10-structured",
         "11-background",
+        "12-choosing-a-route",
     ]
     assert BINDER_URL in (ROOT / "README.md").read_text(encoding="utf-8")
 

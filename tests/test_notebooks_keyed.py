@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.mark.parametrize(("name", "printed"), [
     ("08-notebook-context", "Why did the total fail?"),  # what was sent, read from the result
     ("10-structured", "Dry run: nothing was sent."),
+    ("12-choosing-a-route", "verdict_deepseek-v3.2"),  # the frame with a column per route
 ])  # fmt: skip
 def test_a_notebook_runs_with_a_key_against_another_server(
     emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, printed: str

@@ -116,11 +116,13 @@ def compose_answer(
         content, thoughts, calls = structured.reply(task, careless)
         answer = Answer(content, with_closing(thoughts), calls)
     else:
-        answer = _respond(messages, tools or (), tool_choice)
+        answer = _respond(messages, tools or (), tool_choice, reasoning)
     return answer if reasoning else Answer(answer.content, "", answer.tool_calls)
 
 
-def _respond(messages: Sequence[Message], tools: Sequence[Any], tool_choice: Any) -> Answer:
+def _respond(
+    messages: Sequence[Message], tools: Sequence[Any], tool_choice: Any, reasoning: bool = False
+) -> Answer:
     user = last_user_text(messages)
     calls = plan_tool_calls(tools, tool_choice, messages, user) if tools else ()
     if calls:
@@ -132,7 +134,7 @@ def _respond(messages: Sequence[Message], tools: Sequence[Any], tool_choice: Any
     if stripped.startswith("echo:"):
         return echo_answer(stripped)
     if sentiment.wants_sentiment(user):
-        content, thoughts = sentiment.sentiment_answer(user)
+        content, thoughts = sentiment.sentiment_answer(user, weigh_contrast=reasoning)
         return Answer(content, with_closing(thoughts))
     cells = fixes.context_answer(user)
     if cells is not None:

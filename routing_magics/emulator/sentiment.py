@@ -3,6 +3,7 @@
 A request that mentions "sentiment" is answered with one word (positive, negative or neutral)
 from a small word list over the text after "Review:" (or the whole prompt); when it asks for JSON,
 with `{"sentiment": …, "score": …}` instead, the score being positive minus negative words.
+Reasoning routes read a mixed review by its last "but" clause, so routes can disagree.
 """
 
 from __future__ import annotations
@@ -69,11 +70,17 @@ def classify(text: str) -> tuple[str, int]:
     return ("positive" if score > 0 else "negative" if score < 0 else "neutral"), score
 
 
-def sentiment_answer(text: str) -> tuple[str, str]:
-    """(content, reasoning) for a sentiment request."""
+def sentiment_answer(text: str, *, weigh_contrast: bool = False) -> tuple[str, str]:
+    """(content, reasoning) for a sentiment request. `weigh_contrast` (a reasoning route): a
+    mixed review that turns on "but" is judged by what follows it, where a route that does not
+    reason calls it neutral; so routes differ on such reviews, as real ones do."""
     review = text.split("Review:", 1)[1] if "Review:" in text else text
     label, score = classify(review)
     reasoning = f"Counting praise and complaints in the review gives {score:+d}, so {label}."
+    turn = re.split(r"\bbut\b", review, flags=re.IGNORECASE)
+    if weigh_contrast and score == 0 and len(turn) > 1 and classify(turn[-1])[1] != 0:
+        label, score = classify(turn[-1])
+        reasoning = f"Mixed, but it turns on its last clause: {score:+d} there, so {label}."
     if "json" in text.lower():
         return json.dumps({"sentiment": label, "score": score}), reasoning
     return label, reasoning

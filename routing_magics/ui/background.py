@@ -58,6 +58,11 @@ def refuse_background(args: argparse.Namespace, default_tools: Sequence[str] = (
         )
     if args.dry_run:
         raise UsageError("--dry-run sends nothing: drop --background")
+    if "," in (args.model or ""):
+        raise UsageError(
+            "--background takes one model: compare several in the foreground, or start one "
+            "background cell per model"
+        )
     if args.format == "code":
         raise UsageError(
             "--format code puts the code in a new cell below, which only a cell that is still "

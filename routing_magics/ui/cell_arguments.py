@@ -9,7 +9,12 @@ from typing import Any
 from IPython.core.magic_arguments import argument, magic_arguments
 
 _ARGUMENTS = [
-    argument("model", nargs="?", help="route/… id; default: `%%route use` or the panel's picker."),
+    argument(
+        "model",
+        nargs="?",
+        help="route/… id; default: `%%route use` or the panel's picker. Several, separated by "
+        "commas (route/a,route/b): each answers at once, side by side.",
+    ),
     argument("-s", "--system", help="System prompt."),
     argument("-t", "--temperature", type=float, help="Sampling temperature, 0–2."),
     argument("-m", "--max-tokens", type=int, help="Cap on tokens generated (reasoning included)."),

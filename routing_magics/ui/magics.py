@@ -21,6 +21,7 @@ from .advice import cell_error
 from .cell_arguments import cell_arguments
 from .cells import CellLog
 from .commands import SUBCOMMANDS, TAKES_ARGUMENTS
+from .compare import compare_cell, compare_line, several_models
 from .notebook import ShellNotebook
 from .options import OptionDefaults, cell_options, option_argv
 from .traits import RouteTraits
@@ -90,6 +91,8 @@ class RouteMagics(Magics, RouteTraits):
 
         Background: `--background` returns at once; the answer or batch streams into this cell
         as a job, and -o is bound when it ends.
+        Several models: `%%route route/a,route/b -o cmp` answers with each at once, side by
+        side, with a figures table; cmp["route/a"] is that model's result.
 
         Line: `%route MODEL prompt…` (one-shot), or a subcommand: models, use MODEL, usage
         [--all] [--today] [--reset] [-o NAME] [--csv PATH [--overwrite]], key, config, panel,
@@ -112,6 +115,8 @@ class RouteMagics(Magics, RouteTraits):
             from .background import refuse_background
 
             refuse_background(args, self.session.default_tools)
+        if several_models(args.model):  # route/a,route/b: side by side (ui/compare.py)
+            return self._call(compare_cell, self, cell, options, args, out, fmt)
         if args.each is not None:
             if args.tools or args.cells or args.dry_run:
                 raise UsageError("--each sends one request per row: drop --tools, --cells and "
@@ -224,6 +229,8 @@ class RouteMagics(Magics, RouteTraits):
         if word.startswith("route/") or word in self.session.catalog:
             if not rest:
                 raise UsageError(f"write the prompt after the model: %route {word} your question…")
+            if several_models(word):  # %route route/a,route/b prompt… (ui/compare.py)
+                return self._call(compare_line, self, word, rest)
             return self._ask(rest, RunOptions(model=word, max_tokens=self.max_tokens),
                              tools=self._default_tools())  # fmt: skip
         return self._ask(line, RunOptions(max_tokens=self.max_tokens), tools=self._default_tools())

@@ -82,3 +82,17 @@ def test_sentiment_requests_get_one_word_or_json(emu: Emulator) -> None:
     assert ask("Classify the sentiment. Review: slow, rude and cold") == "negative"
     assert ask("Classify the sentiment. Review: it is a restaurant") == "neutral"
     assert ask("Sentiment as JSON. Review: awful") == '{"sentiment": "negative", "score": -1}'
+
+
+def test_a_reasoning_route_reads_a_mixed_review_by_its_last_but(emu: Emulator) -> None:
+    def ask(model: str, text: str) -> str:
+        body = {**BODY, "model": model, "messages": [{"role": "user", "content": text}]}
+        with httpx.Client(timeout=10) as http:
+            reply = http.post(f"{emu.base_url}/chat/completions", json=body, headers=KEY)
+        return str(reply.json()["choices"][0]["message"]["content"])
+
+    mixed = "Classify the sentiment. Review: great food but the service was slow"
+    assert ask("route/mistral-small-2503", mixed) == "neutral"  # does not reason
+    assert ask("route/deepseek-v3.2", mixed) == "negative"
+    turned = "Classify the sentiment. Review: slow but great"
+    assert ask("route/deepseek-v3.2", turned) == "positive"

@@ -1,6 +1,6 @@
 """The flows a guarantee is checked over, as a notebook user runs them: one cell, the answers
-cache (twice, so the second is a hit), a batch over a frame, a tool loop, and a structured
-answer (`--schema`, asked through the forced tool).
+cache (twice, so the second is a hit), a batch over a frame, a tool loop, a structured
+answer (`--schema`, asked through the forced tool), and two models compared in one cell.
 
 `SETUP` is the notebook's own code (a frame, a tool); `run_flow` runs a flow's cells and
 `answers` reads what its `-o out` bound, as text.
@@ -8,6 +8,7 @@ answer (`--schema`, asked through the forced tool).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,8 @@ from routing_magics.emulator import Emulator
 from tests.helpers import Cell, Harness
 
 MODEL = "route/mistral-small-2503"
-FLOWS = ("single", "cache", "each", "tools", "schema")
+OTHER = "route/glm-5"  # the second model of a comparison
+FLOWS = ("single", "cache", "each", "tools", "schema", "compare", "compare-each")
 
 SETUP = '''
 import pandas as pd
@@ -33,6 +35,8 @@ CELLS: dict[str, list[str]] = {
     "each": [f"%%route {MODEL} --each frame -o out\necho: row {{text}}"],
     "tools": [f"%%route {MODEL} --tools weather -o out\nWhat is the weather in Oslo?"],
     "schema": [f'%%route {MODEL} --schema "answer str" -o out\necho: the structured answer'],
+    "compare": [f"%%route {MODEL},{OTHER} -o out\necho: the compared answer"],
+    "compare-each": [f"%%route {MODEL},{OTHER} --each frame -o out\necho: row {{text}}"],
 }
 #: A piece of each flow's answer, as `answers` reads it.
 EXPECTED = {
@@ -41,6 +45,8 @@ EXPECTED = {
     "each": "row alpha\nrow beta\nrow gamma",
     "tools": "sunny in Oslo",
     "schema": "the structured answer",
+    "compare": "the compared answer\nthe compared answer",
+    "compare-each": "row alpha\nrow beta\nrow gamma\nrow alpha\nrow beta\nrow gamma",
 }
 #: Words the line about a ledger that cannot be written starts with (the single cell's wording).
 UNRECORDED = "usage could not be recorded"
@@ -62,6 +68,10 @@ def answers(h: Harness, name: str = "out") -> str:
     value: Any = h.shell.user_ns[name]
     if getattr(value, "data", None) is not None:  # a structured answer: its object
         return str(value.data)
+    if hasattr(value, "columns"):  # every row to every model: a column each, one after another
+        return "\n".join("" if v is None else str(v) for c in value.columns for v in value[c])
+    if isinstance(value, Mapping):  # a comparison: each model's answer
+        return "\n".join(str(v) for v in value.values())
     if hasattr(value, "tolist"):
         return "\n".join("" if v is None else str(v) for v in value.tolist())
     return str(value)

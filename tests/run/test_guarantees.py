@@ -1,5 +1,5 @@
 """Guarantees every flow keeps, checked over each flow it applies to (tests/run/flows.py): one
-cell, the answers cache, a batch over a frame, a tool loop.
+cell, the answers cache, a batch over a frame, a tool loop, a structured answer, a comparison.
 
 Only what a user can observe: cells in a real InteractiveShell, what `-o` binds, the ledger
 file's bytes, and what the emulator received.
@@ -94,7 +94,8 @@ def test_a_broken_ledger_never_costs_the_answer(
     cells = run_flow(h, flow)
     assert_no_traceback(cells)
     assert EXPECTED[flow] in answers(h)  # -o is bound
-    shown = "3 rows: 3 answered" if flow == "each" else EXPECTED[flow]
+    shown = {"each": "3 rows: 3 answered", "compare": "the compared answer",
+             "compare-each": "Every row to every model"}.get(flow, EXPECTED[flow])  # fmt: skip
     assert shown in visible(cells[0])
     said = lines_saying(cells, UNRECORDED)
     assert len(said) == 1, said  # one line, once, however many cells or rows

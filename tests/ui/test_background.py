@@ -40,6 +40,10 @@ def job_threads() -> list[threading.Thread]:
         ("%%route --background --dry-run\nhi", "--dry-run sends nothing: drop --background"),
         ("%%route --background --format code\nhi", "--format code puts the code in a new cell"),
         ("%%route --background route/nope\nhi", "route/nope"),
+        (
+            "%%route --background route/mistral-small-2503,route/deepseek-v3.2\nhi",
+            "--background takes one model",
+        ),
         ("%%route --background --each nothing\n{text}", "no variable named 'nothing'"),
         ("%%route --background --each frame\n{missing}", "missing"),
     ],

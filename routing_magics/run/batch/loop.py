@@ -108,6 +108,8 @@ class BatchLoop:
             done.latency_ms = int(sent.seconds * 1000)
         self._result.requests += 1
         self._result.tokens += done.usage.total_tokens
+        self._result.prompt_tokens += done.usage.prompt_tokens
+        self._result.completion_tokens += done.usage.completion_tokens
         if error is None and self._batch.schema is not None:
             self._recorder.exchange(sent.exchange, done)
             return self._structured(sent, senders, self._batch.schema, retry)

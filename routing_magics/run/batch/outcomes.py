@@ -58,6 +58,8 @@ class BatchResult:
     outcomes: list[RowOutcome]
     model: str
     tokens: int = 0
+    prompt_tokens: int = 0  # of `tokens`, for a cost by model (several models, ui/compare_each)
+    completion_tokens: int = 0
     seconds: float = 0.0
     stopped: str | None = None
     requests: int = 0
