@@ -36,6 +36,9 @@ if TYPE_CHECKING:
     from ..ledger import CachedAnswer
 
 OnStream = Callable[["ChatStream"], None]
+#: Called with the model before a request is sent; raises a RoutingError to refuse it unsent
+#: (the session's budget: `Session.budget.check`).
+Gate = Callable[[str], None]
 
 
 class Exchange:
@@ -47,6 +50,7 @@ class Exchange:
         self.draft.builder.request = request
         self.failure: errors.RoutingError | None = None
         self.cached = False
+        self.unsent = False  # refused by the gate: nothing was sent, nothing is written
 
     @property
     def outcome(self) -> str:
@@ -54,10 +58,18 @@ class Exchange:
         return "cached" if self.cached else errors.outcome_of(self.failure)
 
     def send(
-        self, client: RoutingClient, view: View | None = None, on_stream: OnStream | None = None
-    ) -> Completion:
+        self, client: RoutingClient, view: View | None = None, on_stream: OnStream | None = None,
+        gate: Gate | None = None,
+    ) -> Completion:  # fmt: skip
         """Send and (if given) draw on `view`; never raises: an error, Ctrl-C or a bug of ours
-        ends the exchange as its `failure`, with the partial answer kept."""
+        ends the exchange as its `failure`, with the partial answer kept. `gate` may refuse
+        the request first: then it ends `unsent`."""
+        try:
+            if gate is not None:
+                gate(self.request.model)
+        except errors.RoutingError as exc:
+            self.failure, self.unsent = exc, True
+            return self.completion()
         try:
             self._draw(self._events(client, on_stream), view)
         except KeyboardInterrupt:

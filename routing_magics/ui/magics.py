@@ -42,6 +42,7 @@ class RouteMagics(Magics, RouteTraits):
         settings = self._settings(self._env.api_key)
         self.session = Session(settings, notebook=ShellNotebook(shell))
         self.cells = CellLog()  # recording once attached (load): {Err[n]}, --cells, %route fix
+        self.apply_money()  # the budget's defaults, from the traits (ui/money_traits.py)
         if self.default_model:
             self.session.default_model = self.default_model
 
@@ -90,7 +91,8 @@ class RouteMagics(Magics, RouteTraits):
 
         Line: `%route MODEL prompt…` (one-shot), or a subcommand: models, use MODEL, usage
         [--all] [--today] [--reset] [-o NAME] [--csv PATH [--overwrite]], key, config, panel,
-        reset (forget --chat memory), cache on|off|clear, tools [F G | none], fix [--apply], help.
+        reset (forget --chat memory), cache on|off|clear, tools [F G | none], fix [--apply],
+        budget [USD | off] (this notebook's budget for today), help.
         """
         if cell is None:
             return self._line(line)
@@ -129,7 +131,8 @@ class RouteMagics(Magics, RouteTraits):
         mode = cast(DisplayMode, self.display_mode)
         each = EachArgs.of(args)
         self._call(run_each, self.session, self.shell, template, options, each, mode=mode,
-                   requests_per_minute=self.requests_per_minute)  # fmt: skip
+                   requests_per_minute=self.requests_per_minute,
+                   confirm_above=self.confirm_above_usd)  # fmt: skip
 
     def _option_argv(self, line: str) -> list[str]:
         """The options line's arguments, `{name}` filled in each (IPython's own is switched off

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from ...api import errors
 from ...api.models import ChatRequest, Completion
-from ..exchange import Exchange
+from ..exchange import Exchange, Gate
 
 if TYPE_CHECKING:
     from ...api.client import RoutingClient
@@ -52,8 +52,10 @@ class Sent:
 class Senders:
     """`concurrency` threads sending jobs from `put()`; results arrive on `.results`."""
 
-    def __init__(self, client: RoutingClient, pacer: Pacer, concurrency: int) -> None:
-        self._client, self._pacer = client, pacer
+    def __init__(
+        self, client: RoutingClient, pacer: Pacer, concurrency: int, gate: Gate | None = None
+    ) -> None:
+        self._client, self._pacer, self._gate = client, pacer, gate
         self.stop = threading.Event()
         self.results: queue.Queue[Sent] = queue.Queue()
         self._jobs: queue.Queue[RowJob | None] = queue.Queue()
@@ -117,7 +119,8 @@ class Senders:
         exchange = Exchange(job.request)
         with self._lock:
             self._in_flight[job.position] = (None, job)
-        done = exchange.send(self._client, on_stream=lambda stream: self._opened(job, stream))
+        done = exchange.send(self._client, on_stream=lambda stream: self._opened(job, stream),
+                             gate=self._gate)  # fmt: skip
         return Sent(job, exchange, done, time.monotonic() - started)
 
     def _opened(self, job: RowJob, stream: ChatStream) -> None:
