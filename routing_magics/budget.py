@@ -98,6 +98,7 @@ class Budget:
     def spent(self, wait: float = 0.0) -> Spend:
         """Today's estimated spend (waiting up to `wait` s for prices) against the budget."""
         budget = self.limit()
+        self._prices.start()  # fetched once a day; a no-op while fresh
         prices = self._prices.get(wait)
         total, unpriced = 0.0, []
         for model, (prompt, completion) in sorted(self._tokens().items()):
@@ -112,7 +113,6 @@ class Budget:
         """The gate: raise OverBudget when a request to `model` must not be sent."""
         if self.limit() is None:
             return
-        self._prices.start()
         with self._lock:  # a batch's flush waits: its rows are in the ledger or pending, once
             spend = self.spent(PRICE_WAIT)
         if spend.reached:
