@@ -24,8 +24,9 @@ PRICES = {"models": [{"model": "route/dear", "input_per_million": 100,
 
 def row(model: str = "route/dear", tokens: int = 1000, notebook: str = "a.ipynb",
         ts: float | None = None) -> UsageRow:  # fmt: skip
-    return UsageRow(notebook, model, "https://x/v1", None, tokens // 2, tokens - tokens // 2,
-                    tokens, False, None, None, "ok", ts if ts is not None else time.time())  # fmt: skip
+    half, when = tokens // 2, ts if ts is not None else time.time()
+    return UsageRow(notebook, model, "https://x/v1", None, half, tokens - half, tokens, False,
+                    None, None, "ok", when)  # fmt: skip
 
 
 class Books:

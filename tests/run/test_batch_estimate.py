@@ -19,9 +19,7 @@ PRICES = parse_pricing({"models": [
 def rows(n: int, max_tokens: int | None = None) -> list[ChatRequest]:
     params = {} if max_tokens is None else {"max_tokens": max_tokens}
     return [
-        ChatRequest(
-            "route/a", [{"role": "user", "content": f"Classify review number {i}."}], params
-        )  # fmt: skip
+        ChatRequest("route/a", [{"role": "user", "content": f"Classify review {i}."}], params)
         for i in range(n)
     ]
 

@@ -73,8 +73,8 @@ def test_a_batch_shows_its_estimate_before_its_first_request(priced: Kernel, emu
     assert kinds[0] == "stream"  # said before the progress bar's first display
     estimate = cell.stream("stdout").splitlines()[0]
     assert re.fullmatch(
-        r"Estimate: ≈ \$0\.\d+ for 5 requests \(5 rows × route/mistral-large-3\) · ≈ \d+ tokens in, "
-        r"from the requests · up to 20 out a row \(-m\) · today's prices",
+        r"Estimate: ≈ \$0\.\d+ for 5 requests \(5 rows × route/mistral-large-3\) · "
+        r"≈ \d+ tokens in, from the requests · up to 20 out a row \(-m\) · today's prices",
         estimate,
     ), estimate
     assert chats(emu) == 5 and values(priced, "out.tolist()") == list("abcde")
