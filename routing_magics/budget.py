@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -25,7 +26,15 @@ from .api.pricing import PriceList
 from .api.refresh import Refresher
 from .display.money import usd
 from .ledger import Ledger, LedgerUnavailable, UsageRow
-from .ledger.budgets import Tokens, day_start, read_budget, today, tokens_since, write_budget
+from .ledger.budgets import (
+    Tokens,
+    day_start,
+    last_id,
+    read_budget,
+    today,
+    tokens_since,
+    write_budget,
+)
 
 #: The ledger's outcome words for a request the budget refused (it is never sent nor written).
 BUDGET_EXCEEDED = "BUDGET_EXCEEDED"
@@ -73,8 +82,10 @@ class Budget:
         self._lock = threading.RLock()
         self._pending: dict[str, list[int]] = {}  # tokens noted, not yet in the ledger
         self._kept: dict[tuple[str, str], float | None] = {}  # set here, if the ledger fails
-        self._read: Tokens = {}  # the ledger's last answer, used while it cannot be read
+        self._read: Tokens = {}  # today's rows in the ledger, up to id `_read_upto`
+        self._read_upto, self._read_key = 0, ("", "")
         self._said: set[str] = set()
+        self._noted: weakref.WeakSet[object] = weakref.WeakSet()
 
     def limit(self) -> float | None:
         """Today's budget in USD for this notebook: its own, else the default; None: none."""
@@ -153,12 +164,19 @@ class Budget:
             "(`%config RouteMagics.budget_refuses_unpriced = True` refuses such routes)."
         )
 
-    def note(self, row: UsageRow) -> None:
-        """Count a row taken but not yet written (a batch writes a few dozen at a time)."""
+    def note(
+        self, exchange: object, model: str, prompt_tokens: int, completion_tokens: int
+    ) -> None:
+        """Count an exchange's tokens until its row is written (a batch writes a few dozen rows
+        at a time); once, whoever notes it first: a batch's sender as the answer ends, so the
+        next row's check sees it, or the recorder as it takes the row."""
         with self._lock:
-            pending = self._pending.setdefault(row.model, [0, 0])
-            pending[0] += row.prompt_tokens
-            pending[1] += row.completion_tokens
+            if exchange in self._noted:
+                return
+            self._noted.add(exchange)
+            pending = self._pending.setdefault(model, [0, 0])
+            pending[0] += prompt_tokens
+            pending[1] += completion_tokens
 
     def write_rows(self, rows: Sequence[UsageRow], write: Callable[[], None]) -> None:
         """Run `write` (the rows into the ledger), then stop counting them as pending; a
@@ -173,12 +191,27 @@ class Budget:
 
     def _tokens(self) -> Tokens:
         """Today's tokens per model: the ledger's rows and the ones still pending."""
-        notebook, since = self._notebook(), day_start(today())
         with contextlib.suppress(*_LEDGER_TROUBLE):  # then the last answer stands, and what
-            self._read = tokens_since(self._ledger(), notebook, since)  # we spent is pending
+            self._read_new()  # this kernel spent since is pending
         with self._lock:
             tokens = dict(self._read)
             for model, (prompt, completion) in self._pending.items():
                 was = tokens.get(model, (0, 0))
                 tokens[model] = (was[0] + prompt, was[1] + completion)
         return tokens
+
+    def _read_new(self) -> None:
+        """Add the ledger's rows written since the last read (all of today's on a new day or
+        notebook): a check costs the new rows, not the whole day's. Rows `%route usage --reset`
+        forgets stay counted here: forgetting them spends no less."""
+        ledger, key = self._ledger(), (self._notebook(), today())
+        if key != self._read_key:
+            self._read, self._read_upto, self._read_key = {}, 0, key
+        upto = last_id(ledger)
+        if upto == self._read_upto:
+            return
+        new = tokens_since(ledger, key[0], day_start(key[1]), upto, after=self._read_upto)
+        for model, (prompt, completion) in new.items():
+            was = self._read.get(model, (0, 0))
+            self._read[model] = (was[0] + prompt, was[1] + completion)
+        self._read_upto = upto

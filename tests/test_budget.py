@@ -71,7 +71,8 @@ def test_spend_counts_todays_rows_once_whether_pending_or_written(books: Books) 
     assert books.budget.spent(5).usd == 0  # yesterday's and another notebook's rows: not today's
     taken = [row(), row()]
     for r in taken:
-        books.budget.note(r)
+        books.budget.note(r, r.model, r.prompt_tokens, r.completion_tokens)
+        books.budget.note(r, r.model, r.prompt_tokens, r.completion_tokens)  # once is once
     assert books.budget.spent().usd == pytest.approx(0.2)  # pending: taken, not yet written
     books.budget.write_rows(taken, lambda: books.ledger.record_many(taken))
     assert books.budget.spent().usd == pytest.approx(0.2)  # written: still counted once
@@ -81,7 +82,7 @@ def test_spend_counts_todays_rows_once_whether_pending_or_written(books: Books) 
 def test_a_failed_write_keeps_its_rows_counted(books: Books) -> None:
     books.budget.set(1.0)
     taken = [row(tokens=3000)]
-    books.budget.note(taken[0])
+    books.budget.note(taken[0], "route/dear", 1500, 1500)
 
     def broken() -> None:
         raise sqlite3.OperationalError("disk I/O error")

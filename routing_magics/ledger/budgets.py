@@ -19,7 +19,7 @@ ON CONFLICT (notebook, day) DO UPDATE SET usd = excluded.usd, ts = excluded.ts
 """
 _SPENT = """
 SELECT model, COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0)
-FROM requests WHERE notebook = ? AND ts >= ? GROUP BY model
+FROM requests WHERE notebook = ? AND ts >= ? AND id <= ? GROUP BY model
 """
 
 #: Tokens per model: (prompt, completion).
@@ -51,7 +51,25 @@ def write_budget(ledger: Ledger, notebook: str, day: str, usd: float | None) -> 
     ledger.write(_WRITE, (notebook, day, usd, time.time()))
 
 
-def tokens_since(ledger: Ledger, notebook: str, since: float) -> Tokens:
-    """The notebook's prompt and completion tokens per model in rows written since `since`."""
-    rows = ledger.select(_SPENT, (notebook, since))
+#: The rows after a known id, by the rowid's range (`+notebook` keeps the planner off the
+#: notebook index, which would visit every row of the day again).
+_SPENT_AFTER = """
+SELECT model, COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0)
+FROM requests WHERE id > ? AND id <= ? AND +notebook = ? AND ts >= ? GROUP BY model
+"""
+
+
+def last_id(ledger: Ledger) -> int:
+    """The newest row's id (0 for an empty ledger)."""
+    value = ledger.select("SELECT COALESCE(MAX(id), 0) FROM requests")[0][0]
+    return int(value) if isinstance(value, int) else 0
+
+
+def tokens_since(ledger: Ledger, notebook: str, since: float, upto: int, after: int = 0) -> Tokens:
+    """The notebook's prompt and completion tokens per model in rows written since `since`, of
+    ids up to `upto`; with `after`, only the rows after that id (what is new since a read)."""
+    if after:
+        rows = ledger.select(_SPENT_AFTER, (after, upto, notebook, since))
+    else:
+        rows = ledger.select(_SPENT, (notebook, since, upto))
     return {str(model): (int(p), int(c)) for model, p, c in rows}  # type: ignore[call-overload]

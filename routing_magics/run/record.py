@@ -78,7 +78,8 @@ class Recorder:
         if exchange.unsent:
             return
         row = usage_row(self._session, done, exchange.outcome, exchange.draft.ttft_ms)
-        self._session.budget.note(row)  # counted against the budget before it is written
+        budget = self._session.budget  # counted against the budget before it is written
+        budget.note(exchange, row.model, row.prompt_tokens, row.completion_tokens)
         self._rows.append(row)
         if cache_as is not None and exchange.failure is None and not exchange.cached:
             self._answers[cache_as] = CachedAnswer(done.model or exchange.request.model,

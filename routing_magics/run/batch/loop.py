@@ -50,7 +50,7 @@ class BatchLoop:
             return
         concurrency = min(self._batch.concurrency, len(jobs))
         client = self._session.pooled_client(concurrency)
-        senders = Senders(client, self._pacer, concurrency, self._session.budget.check)
+        senders = Senders(client, self._pacer, concurrency, self._session.budget)
         for job in jobs:
             senders.put(job)
         self._open = len(jobs)
