@@ -17,29 +17,31 @@ if TYPE_CHECKING:
 
 
 def budget(session: Session, shell: InteractiveShell, rest: str) -> None:
-    """Show spent vs budget; `USD` sets today's budget; `off` removes it (a default too)."""
-    word = rest.strip().removeprefix("$")
+    """Show spent vs budget; `USD` sets today's budget, `+USD` today's spend plus USD; `off`
+    removes it (a default too)."""
+    word = rest.strip()
+    trouble = None
     if word == "off":
         trouble = session.budget.set(None)
         print("No budget for this notebook today.")
+    elif word.startswith("+"):
+        more = _amount(word.removeprefix("+"), word)
+        trouble = session.budget.set(session.budget.spent(PRICE_WAIT).usd + more)
     elif word:
-        trouble = session.budget.set(_amount(word))
-    else:
-        trouble = None
-    session.prices.start()
+        trouble = session.budget.set(_amount(word, word))
     print(spend_line(session.budget.spent(PRICE_WAIT)))
     if trouble:
         print(trouble)
 
 
-def _amount(word: str) -> float:
+def _amount(text: str, word: str) -> float:
     try:
-        amount = float(word.replace(",", ""))
+        amount = float(text.removeprefix("$").replace(",", ""))
     except ValueError:
         amount = math.nan
     if not math.isfinite(amount) or amount <= 0:
-        raise UsageError(f"%route budget {word}: give an amount in USD, e.g. `%route budget 2`, "
-                         "or `%route budget off`")  # fmt: skip
+        raise UsageError(f"%route budget {word}: give an amount in USD, e.g. `%route budget 2` "
+                         "(or +0.5: today's spend plus that), or `%route budget off`")  # fmt: skip
     return amount
 
 
