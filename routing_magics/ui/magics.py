@@ -92,7 +92,7 @@ class RouteMagics(Magics, RouteTraits):
         Line: `%route MODEL prompt…` (one-shot), or a subcommand: models, use MODEL, usage
         [--all] [--today] [--reset] [-o NAME] [--csv PATH [--overwrite]], key, config, panel,
         reset (forget --chat memory), cache on|off|clear, tools [F G | none], fix [--apply],
-        budget [USD | off] (this notebook's budget for today), help.
+        budget [USD | +USD | off] (this notebook's budget for today), help.
         """
         if cell is None:
             return self._line(line)
