@@ -191,9 +191,9 @@ class Budget:
 
     def _tokens(self) -> Tokens:
         """Today's tokens per model: the ledger's rows and the ones still pending."""
-        with contextlib.suppress(*_LEDGER_TROUBLE):  # then the last answer stands, and what
-            self._read_new()  # this kernel spent since is pending
-        with self._lock:
+        with self._lock:  # one reader at a time: a batch's senders check at once
+            with contextlib.suppress(*_LEDGER_TROUBLE):  # then the last read stands, and what
+                self._read_new()  # this kernel spent since is pending
             tokens = dict(self._read)
             for model, (prompt, completion) in self._pending.items():
                 was = tokens.get(model, (0, 0))

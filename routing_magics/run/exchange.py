@@ -67,8 +67,8 @@ class Exchange:
         try:
             if gate is not None:
                 gate(self.request.model)
-        except errors.RoutingError as exc:
-            self.failure, self.unsent = exc, True
+        except (Exception, KeyboardInterrupt) as exc:  # refused, stopped, or a bug of ours in
+            self.failure, self.unsent = _as_failure(exc), True  # the gate: nothing is sent
             return self.completion()
         try:
             self._draw(self._events(client, on_stream), view)
@@ -77,7 +77,7 @@ class Exchange:
         except errors.RoutingError as exc:
             self.failure = exc
         except Exception as exc:  # a bug of ours: the answer so far and its row stay whole
-            self.failure = errors.RoutingError(f"internal error: {type(exc).__name__}: {exc}")
+            self.failure = _as_failure(exc)
         return self.completion()
 
     def replay(self, cached: CachedAnswer, view: View | None = None) -> Completion:
@@ -129,6 +129,15 @@ class Exchange:
             close = getattr(events, "close", None)
             if close is not None:
                 close()  # a generator's close runs the stream's `with`: the response closes
+
+
+def _as_failure(exc: BaseException) -> errors.RoutingError:
+    """A RoutingError as it is, Ctrl-C as Stopped; anything else is a bug of ours, in one line."""
+    if isinstance(exc, errors.RoutingError):
+        return exc
+    if isinstance(exc, KeyboardInterrupt):
+        return errors.Stopped("stopped by the user")
+    return errors.RoutingError(f"internal error: {type(exc).__name__}: {exc}")
 
 
 def as_events(done: Completion) -> Iterator[Event]:

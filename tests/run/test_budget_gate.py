@@ -8,9 +8,12 @@ Cells in a real InteractiveShell against the emulator, with prices of the test's
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.helpers import Harness, one_line
+from tests.ledger.test_failure import corrupt
 from tests.run.flows import CELLS, EXPECTED, FLOWS, MODEL, answers, chat_count, run_flow, visible
 
 #: $1,000 per million tokens: one request of the spending cell costs at least $0.00005.
@@ -94,3 +97,18 @@ def test_a_batch_stops_at_the_budget_keeping_and_binding_its_answered_rows(h: Ha
     assert chat_count(h) == len(kept)  # the rest were never sent
     summary = visible(cell)
     assert f"{6 - len(kept)} not sent" in summary and "budget for today" in summary
+
+
+def test_with_a_broken_ledger_the_budget_still_holds_in_this_kernel(
+    h: Harness, tmp_path: Path
+) -> None:
+    path = corrupt(tmp_path / "broken.sqlite")
+    h.ok(f"%config RouteMagics.usage_db = {str(path)!r}")
+    h.emu.pricing = PRICED
+    shown = h.ok(f"%route budget {TINY}").stdout
+    assert "The budget holds in this kernel only: the ledger cannot keep it" in shown
+    answered = h.ok(SPEND)  # its row cannot be written: the answer is kept, the spend counted
+    assert "usage could not be recorded" in visible(answered)
+    sent = chat_count(h)
+    assert_refused(one_line(h.run(SPEND).error))
+    assert chat_count(h) == sent
