@@ -33,7 +33,8 @@ def preflight(session: Session, *, yes: bool, confirm_above: float | None) -> Pr
 
     def check(requests: list[ChatRequest]) -> None:
         models = list(dict.fromkeys(request.model for request in requests))
-        confirm_cost(session, requests, models, yes=yes, confirm_above=confirm_above)
+        rows = [request for request in requests if request.model == models[0]]  # one a row
+        confirm_cost(session, rows, models, yes=yes, confirm_above=confirm_above)
 
     return check
 
