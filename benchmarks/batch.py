@@ -17,6 +17,9 @@
    spec (jsonschema) (goal: under 1 ms a row).
 6. Foreground latency: `1 + 1` round trips in a real kernel while a `--background` batch at
    concurrency 50 streams there, beside the same kernel idle (goal: median under 50 ms).
+7. Budget: the time the budget's gate takes per request over a ledger of 100,000 of today's rows,
+   with no budget and with one, and 2,000 tiny rows with and without a budget (goal: well under
+   a millisecond without a budget; no visible change in rows per second).
 """
 
 from __future__ import annotations
@@ -213,6 +216,45 @@ def _ms(samples: list[float], quantile: float) -> str:
     return f"{ordered[min(len(ordered) - 1, int(quantile * len(ordered)))] * 1000:.1f} ms"
 
 
+def budget_gate_cost(rows: int, tmp: Path) -> None:
+    """Case 7: the budget's gate: the time one check takes (every request pays it, budget or not)
+    over a ledger holding `rows` of today's rows, and a batch of tiny rows with a budget set."""
+    from routing_magics.ledger import Ledger, UsageRow
+
+    with Ledger(tmp / "gate.sqlite") as ledger:
+        now = time.time()
+        row = UsageRow("benchmark", "route/m", "e", None, 40, 10, 50, False, None, None, "ok", now)
+        ledger.record_many([row] * rows)
+    with Emulator(per_minute_limit=100_000_000, daily_limit=100_000_000) as emu:
+        settings = Settings(api_key="rk_bench", base_url=emu.base_url, fallback_base_url=None,
+                            usage_db=str(tmp / "gate.sqlite"))  # fmt: skip
+        session = Session(settings, notebook="benchmark")
+        try:
+            for label, budget in (("no budget", None), ("a budget", 1_000_000.0)):
+                session.budget.set(budget)
+                session.budget.check("route/glm-5")  # prices fetched, ledger opened
+                started, n = time.perf_counter(), 200
+                for _ in range(n):
+                    session.budget.check("route/glm-5")
+                took = (time.perf_counter() - started) / n * 1000
+                print(f"budget gate ({label}, {rows:,} rows today): {took:.3f} ms a check")
+        finally:
+            session.close()
+        for label, budget in (("no budget", None), ("a budget", 1_000_000.0)):
+            db = tmp / f"gate-{len(label)}.sqlite"
+            with Ledger(db):
+                pass
+            probe = Session(Settings(api_key="rk_bench", base_url=emu.base_url,
+                                     usage_db=str(db)), notebook="benchmark")  # fmt: skip
+            probe.budget.set(budget)
+            probe.close()
+            started = time.monotonic()
+            result = batch(emu.base_url, 2_000, 8, db)
+            wall = time.monotonic() - started
+            print(f"budget gate: 2,000 tiny rows, concurrency 8, {label}: {2_000 / wall:.0f} "
+                  f"rows/s; answered {result.count('ok'):,}")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200)
@@ -222,18 +264,24 @@ def main() -> None:
     parser.add_argument("--only-schema", action="store_true", help="run case 5 alone")
     parser.add_argument("--background-rows", type=int, default=2_000)
     parser.add_argument("--only-background", action="store_true", help="run case 6 alone")
+    parser.add_argument("--only-budget", action="store_true", help="run case 7 alone")
+    parser.add_argument("--ledger-rows", type=int, default=100_000)
     args = parser.parse_args()
     if args.only_schema:
         return schema_cost(args.schema_rows)
     if args.only_background:
         with tempfile.TemporaryDirectory() as tmp:
             return foreground_latency(args.background_rows, Path(tmp))
+    if args.only_budget:
+        with tempfile.TemporaryDirectory() as tmp:
+            return budget_gate_cost(args.ledger_rows, Path(tmp))
     with tempfile.TemporaryDirectory() as tmp:
         latency_bound(args.rows, Path(tmp))
         limit_bound(args.paced_rows, Path(tmp))
         stop_time(Path(tmp))
         tiny_rows(args.tiny_rows, Path(tmp))
         foreground_latency(args.background_rows, Path(tmp))
+        budget_gate_cost(args.ledger_rows, Path(tmp))
     schema_cost(args.schema_rows)
 
 

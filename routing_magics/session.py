@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 from .api import errors
 from .api.catalog import DEFAULT_MODEL, Catalog
 from .api.refresh import Refresher
+from .budget import Budget
 from .config import EMULATOR_KEY, Settings
 
 if TYPE_CHECKING:
@@ -81,6 +82,8 @@ class Session:
             max_age=60, name="routing-magics-account",
         )  # fmt: skip
         self._sent: list[float] = []  # monotonic times of chat requests sent by this session
+        #: Today's budget and the gate every send passes (budget.py).
+        self.budget = Budget(lambda: self.ledger, lambda: self.notebook, self.prices)
 
     @property
     def notebook(self) -> str:

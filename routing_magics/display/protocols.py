@@ -32,6 +32,8 @@ class CostInfo:
     answer_usd: float | None
     notebook_usd: float | None
     notebook_partial: bool = False  # some of the notebook's models have no known price
+    budget_usd: float | None = None  # today's budget, when one is set (`%route budget`)
+    budget_left_usd: float | None = None
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from urllib.parse import unquote
 from . import styles
 from .highlight import code_block_html
 from .math import math_rule, render_math
-from .money import COST_NOTE, UNKNOWN, estimate
+from .money import COST_NOTE, UNKNOWN, estimate, usd
 from .protocols import FooterInfo
 
 if TYPE_CHECKING:
@@ -258,6 +258,8 @@ def _cost_facts(info: FooterInfo) -> list[str]:
     if cost.notebook_usd is not None:
         partial = " (priced routes only)" if cost.notebook_partial else ""
         facts.append(f"notebook {estimate(cost.notebook_usd)}{partial}")
+    if cost.budget_usd is not None and cost.budget_left_usd is not None:
+        facts.append(f"budget left {estimate(cost.budget_left_usd)} of {usd(cost.budget_usd)}")
     return facts
 
 

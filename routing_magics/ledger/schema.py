@@ -78,6 +78,23 @@ def m003_answers_by_service(conn: sqlite3.Connection) -> None:
     conn.execute("DELETE FROM answers")
 
 
+@migration
+def m004_budgets(conn: sqlite3.Connection) -> None:
+    """A notebook's budget for one local day (ledger/budgets.py); NULL usd: switched off."""
+    conn.execute(
+        """
+        CREATE TABLE budgets (
+            notebook TEXT NOT NULL,
+            day TEXT NOT NULL,
+            usd REAL,
+            ts REAL NOT NULL,
+            PRIMARY KEY (notebook, day)
+        )
+        """
+    )
+    conn.execute("CREATE INDEX requests_notebook_ts ON requests (notebook, ts)")
+
+
 def schema_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 

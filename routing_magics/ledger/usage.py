@@ -131,6 +131,12 @@ class Ledger:
         with self._lock:
             return self._conn.execute(sql, params).fetchall()
 
+    def write(self, sql: str, params: tuple[object, ...] = ()) -> None:
+        """One write statement in its own transaction (ledger/budgets.py stores budgets so)."""
+        with guarded(self.path), self._lock, self._conn as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(sql, params)
+
     def reset(self, notebook: str) -> int:
         """Forget this notebook's rows; returns how many were deleted."""
         with guarded(self.path), self._lock, self._conn as conn:

@@ -98,6 +98,8 @@ def run_comparison(
     """Send the prompt to every model at once, each streamed into its column of `board`."""
     entrants = [_entrant(session, template, options, model, namespace, board) for model in models]
     start_lookups(session)
+    if not options.cache:  # over budget for every model: refused before empty columns are drawn
+        _check_budget(session, models)
     stop = threading.Event()
     threads = [threading.Thread(target=_answer, args=(session, e, stop), daemon=True,
                                 name=f"routing-magics {e.model}") for e in entrants]  # fmt: skip
@@ -109,6 +111,18 @@ def run_comparison(
     finally:
         board.close({e.model: describe(e.failure) for e in entrants if e.failure is not None})
     return _comparison(session, entrants, describe)
+
+
+def _check_budget(session: Session, models: list[str]) -> None:
+    """Raise the budget's refusal if it refuses every model (each send checks again)."""
+    refusals = []
+    for model in models:
+        try:
+            session.budget.check(model)
+        except errors.RoutingError as exc:
+            refusals.append(exc)
+    if refusals and len(refusals) == len(models):
+        raise refusals[0]
 
 
 def _entrant(

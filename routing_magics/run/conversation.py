@@ -139,8 +139,10 @@ class Conversation:
             offered = {**request.params, "tools": self.tools.toolbox.schemas}
             request = replace(request, params=offered)
         exchange = Exchange(request)
-        self.session.note_request()
-        done = exchange.send(self.session.client, self.view, self.on_stream)
+        done = exchange.send(self.session.client, self.view, self.on_stream,
+                             self.session.budget.check)  # fmt: skip
+        if not exchange.unsent:
+            self.session.note_request()
         self._take(exchange, done, cache_as)
         failure = exchange.failure
         if failure is not None and self.tools is not None:
@@ -213,9 +215,10 @@ class Conversation:
         if failure is None:  # a failed answer gets none: each shell shows its error itself
             primary = self.session.client.base_url
             notice = notice or notice_for(done, max_tokens=self.max_tokens, primary=primary)
+        unpriced = self.session.budget.unpriced_notice([self.request.model])
         said = (  # what happened on the way is said even when the last request failed
             notice, self._over_bound_notice(), redaction_notice(self.redacted),
-            self.recorder.trouble,
+            self.recorder.trouble, unpriced,
         )  # fmt: skip
         notice = " ".join(n for n in said if n) or None
         self.view.finish(footer, notice=notice, metadata=provenance(done))

@@ -36,6 +36,9 @@ if TYPE_CHECKING:
     from ..ledger import CachedAnswer
 
 OnStream = Callable[["ChatStream"], None]
+#: Called with the model before a request is sent; raises a RoutingError to refuse it unsent
+#: (the session's budget: `Session.budget.check`).
+Gate = Callable[[str], None]
 
 
 class Exchange:
@@ -47,6 +50,7 @@ class Exchange:
         self.draft.builder.request = request
         self.failure: errors.RoutingError | None = None
         self.cached = False
+        self.unsent = False  # refused by the gate: nothing was sent, nothing is written
 
     @property
     def outcome(self) -> str:
@@ -54,10 +58,18 @@ class Exchange:
         return "cached" if self.cached else errors.outcome_of(self.failure)
 
     def send(
-        self, client: RoutingClient, view: View | None = None, on_stream: OnStream | None = None
-    ) -> Completion:
+        self, client: RoutingClient, view: View | None = None, on_stream: OnStream | None = None,
+        gate: Gate | None = None,
+    ) -> Completion:  # fmt: skip
         """Send and (if given) draw on `view`; never raises: an error, Ctrl-C or a bug of ours
-        ends the exchange as its `failure`, with the partial answer kept."""
+        ends the exchange as its `failure`, with the partial answer kept. `gate` may refuse
+        the request first: then it ends `unsent`."""
+        try:
+            if gate is not None:
+                gate(self.request.model)
+        except (Exception, KeyboardInterrupt) as exc:  # refused, stopped, or a bug of ours in
+            self.failure, self.unsent = _as_failure(exc), True  # the gate: nothing is sent
+            return self.completion()
         try:
             self._draw(self._events(client, on_stream), view)
         except KeyboardInterrupt:
@@ -65,7 +77,7 @@ class Exchange:
         except errors.RoutingError as exc:
             self.failure = exc
         except Exception as exc:  # a bug of ours: the answer so far and its row stay whole
-            self.failure = errors.RoutingError(f"internal error: {type(exc).__name__}: {exc}")
+            self.failure = _as_failure(exc)
         return self.completion()
 
     def replay(self, cached: CachedAnswer, view: View | None = None) -> Completion:
@@ -117,6 +129,15 @@ class Exchange:
             close = getattr(events, "close", None)
             if close is not None:
                 close()  # a generator's close runs the stream's `with`: the response closes
+
+
+def _as_failure(exc: BaseException) -> errors.RoutingError:
+    """A RoutingError as it is, Ctrl-C as Stopped; anything else is a bug of ours, in one line."""
+    if isinstance(exc, errors.RoutingError):
+        return exc
+    if isinstance(exc, KeyboardInterrupt):
+        return errors.Stopped("stopped by the user")
+    return errors.RoutingError(f"internal error: {type(exc).__name__}: {exc}")
 
 
 def as_events(done: Completion) -> Iterator[Event]:

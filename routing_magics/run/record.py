@@ -73,8 +73,14 @@ class Recorder:
     def exchange(
         self, exchange: Exchange, done: Completion, *, cache_as: str | None = None
     ) -> None:
-        """Record one exchange's row; keep its answer under `cache_as` when it ended well."""
-        self._rows.append(usage_row(self._session, done, exchange.outcome, exchange.draft.ttft_ms))
+        """Record one exchange's row; keep its answer under `cache_as` when it ended well.
+        A request the gate refused was never sent: it has no row."""
+        if exchange.unsent:
+            return
+        row = usage_row(self._session, done, exchange.outcome, exchange.draft.ttft_ms)
+        budget = self._session.budget  # counted against the budget before it is written
+        budget.note(exchange, row.model, row.prompt_tokens, row.completion_tokens)
+        self._rows.append(row)
         if cache_as is not None and exchange.failure is None and not exchange.cached:
             self._answers[cache_as] = CachedAnswer(done.model or exchange.request.model,
                                                    done.text, done.reasoning, done.provider,
@@ -110,7 +116,11 @@ class Recorder:
         answers, self._answers = self._answers, {}
         self._flushed = time.monotonic()
         if rows:
-            self._guarded(lambda: self._session.ledger.record_many(rows), None)
+
+            def write() -> None:  # opens the ledger inside the guard: that may fail too
+                self._session.ledger.record_many(rows)
+
+            self._guarded(lambda: self._session.budget.write_rows(rows, write), None)
         if answers:
             self._guarded(lambda: self._session.cache.put_many(answers), None)
 

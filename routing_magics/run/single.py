@@ -51,6 +51,8 @@ def run_prompt(
     hit = conversation.recorder.cached_answers([key]).get(key) if key else None
     if hit is not None and options.schema is not None:  # validated again before it is served
         hit = hit if check(options.schema, Completion(text=hit.text)).ok else None
+    if hit is None:  # refused now, before an empty answer is drawn (each send checks again)
+        session.budget.check(request.model)
     done = conversation.run(cached=hit, cache_as=key)
     if options.chat:
         session.memory.add(prepared.user_text, done.text)

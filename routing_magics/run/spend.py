@@ -51,7 +51,8 @@ def cost_info(session: Session, done: Completion, wait: float = FOOTER_WAIT) -> 
         notebook, partial = notebook_cost(prices, session)
     except (LedgerUnavailable, sqlite3.Error, OSError):  # costs the notebook figure, not the footer
         notebook, partial = None, False
-    return CostInfo(answer, notebook, partial)
+    spend = session.budget.spent()  # the budget reads the ledger guarded: never raises for it
+    return CostInfo(answer, notebook, partial, spend.budget, spend.left)
 
 
 def account_warning(session: Session, wait: float = FOOTER_WAIT) -> str | None:

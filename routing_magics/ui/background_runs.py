@@ -55,6 +55,7 @@ def ask_in_background(
 def each_in_background(
     session: Session, shell: InteractiveShell, template: str, options: RunOptions,
     each: EachArgs, *, mode: DisplayMode, requests_per_minute: int | None, number: int | None,
+    confirm_above: float | None = None,
 ) -> Job:  # fmt: skip
     """Start a `--each` batch as a job; `-o` is bound and `--into` written when it ends."""
     frame = checked_frame(shell, each)
@@ -68,7 +69,8 @@ def each_in_background(
         progress = TqdmProgress(rich=is_rich(shell, mode), description=each.frame)
         run_each(session, shell, template, options, each, mode=mode,
                  requests_per_minute=requests_per_minute, stop=job.stop_event,
-                 progress=JobProgress(progress, job))  # fmt: skip
+                 progress=JobProgress(progress, job), confirm_above=confirm_above,
+                 background=True)  # fmt: skip
 
     label = cell_label(number, f"--each {each.frame}")
     return start_job(session, shell, label, model, work, rows_total=len(rows.labels))

@@ -29,6 +29,7 @@ _ARGUMENTS = [
     argument("--overwrite", action="store_true", help="With --into: replace columns that exist."),
     argument("--concurrency", type=int, help="With --each: requests in flight (default 8)."),
     argument("--limit", type=int, help="With --each: send at most N rows now."),
+    argument("--yes", action="store_true", help="With --each: send without asking about cost."),
     argument("--cache", action="store_true", help="Answer from the answers cache when it can."),
     argument("--no-cache", action="store_true", help="With --each: fresh answers for every row."),
     argument("--tools", help="Notebook functions the model may call: f,g."),

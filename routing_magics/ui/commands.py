@@ -146,6 +146,12 @@ def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
+def _budget(session: Session, shell: InteractiveShell, rest: str) -> None:
+    from .budget import budget
+
+    budget(session, shell, rest)
+
+
 def _tools(session: Session, shell: InteractiveShell, rest: str) -> None:
     from .tooling import tools
 
@@ -183,6 +189,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "jobs": _jobs,
     "wait": _wait,
     "stop": _stop,
+    "budget": _budget,
 }
 #: Subcommands that read the rest of the line; for the others, more words make it a prompt.
-TAKES_ARGUMENTS = frozenset({"use", "usage", "cache", "tools", "wait", "stop"})
+TAKES_ARGUMENTS = frozenset({"use", "usage", "cache", "tools", "wait", "stop", "budget"})

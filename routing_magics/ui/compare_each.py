@@ -21,6 +21,7 @@ from ..run.batch import BatchOptions
 from ..run.batch.columns import check_into, write_into
 from .advice import Stopped, notebook_message
 from .each import EachArgs
+from .preflight import preflight
 from .views import is_rich
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ class Magics(Protocol):
     display_mode: str
     requests_per_minute: int | None
     max_tokens: int | None
+    confirm_above_usd: float | None
 
 
 def compare_each(
@@ -72,7 +74,8 @@ def compare_each(
                          magics.requests_per_minute)  # fmt: skip
     done = run_by_model(
         session, each.frame, frame, template, options, models, batch, shell.user_ns,
-        lambda model: TqdmProgress(rich=rich, description=f"{each.frame} → {model}"),
+        lambda model: TqdmProgress(rich=rich, description=f"{each.frame} → {model}"), None,
+        preflight(session, yes=each.yes, confirm_above=magics.confirm_above_usd, models=models),
     )  # fmt: skip
     _bind(shell.user_ns, frame, done, each)
     _show_summary(session, done, rich)

@@ -15,6 +15,7 @@ from ..display.progress import Progress, TqdmProgress, summary_bundles
 from ..run.batch import DEFAULT_CONCURRENCY, BatchOptions, BatchResult, run_batch
 from ..run.batch.columns import answers, check_into, write_into
 from .advice import Stopped, notebook_message
+from .preflight import preflight
 from .views import is_rich
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ class EachArgs:
     limit: int | None
     cache: bool
     overwrite: bool  # --into may replace columns that exist
+    yes: bool = False  # --yes: send without asking, whatever the estimate
 
     @classmethod
     def of(cls, args: argparse.Namespace) -> EachArgs:
@@ -49,7 +51,7 @@ class EachArgs:
             raise UsageError("--into needs a column name, e.g. --into sentiment")
         concurrency = DEFAULT_CONCURRENCY if args.concurrency is None else args.concurrency
         return cls(args.each, args.out, args.into, args.format, concurrency, args.limit,
-                   not args.no_cache, args.overwrite)  # fmt: skip
+                   not args.no_cache, args.overwrite, args.yes)  # fmt: skip
 
 
 def run_each(
@@ -63,6 +65,8 @@ def run_each(
     requests_per_minute: int | None,
     stop: threading.Event | None = None,
     progress: Progress | None = None,
+    confirm_above: float | None = None,
+    background: bool = False,
 ) -> None:
     """Run the batch, show its summary, bind -o / --into; a stopped batch fails the cell.
 
@@ -73,6 +77,7 @@ def run_each(
     result = run_batch(
         session, each.frame, frame, template, options, batch, shell.user_ns,
         progress or TqdmProgress(rich=rich, description=each.frame), stop,
+        preflight(session, yes=each.yes, confirm_above=confirm_above, can_ask=not background),
     )  # fmt: skip
     if result.stopped_by is not None and not _by_user(result):  # the notebook's advice
         result.stopped = notebook_message(result.stopped_by)

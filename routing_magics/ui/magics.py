@@ -43,6 +43,7 @@ class RouteMagics(Magics, RouteTraits):
         settings = self._settings(self._env.api_key)
         self.session = Session(settings, notebook=ShellNotebook(shell))
         self.cells = CellLog()  # recording once attached (load): {Err[n]}, --cells, %route fix
+        self.apply_money()  # the budget's defaults, from the traits (ui/money_traits.py)
         if self.default_model:
             self.session.default_model = self.default_model
 
@@ -97,7 +98,8 @@ class RouteMagics(Magics, RouteTraits):
         Line: `%route MODEL prompt…` (one-shot), or a subcommand: models, use MODEL, usage
         [--all] [--today] [--reset] [-o NAME] [--csv PATH [--overwrite]], key, config, panel,
         reset (forget --chat memory), cache on|off|clear, tools [F G | none], fix [--apply],
-        jobs, wait [ID] [--timeout S], stop [ID], help.
+        jobs, wait [ID] [--timeout S], stop [ID], budget [USD | +USD | off] (this notebook's
+        budget for today), help.
         """
         if cell is None:
             return self._line(line)
@@ -148,10 +150,11 @@ class RouteMagics(Magics, RouteTraits):
 
             self._call(each_in_background, self.session, self.shell, template, options, each,
                        mode=mode, requests_per_minute=self.requests_per_minute,
-                       number=self.cells.current)  # fmt: skip
+                       number=self.cells.current, confirm_above=self.confirm_above_usd)  # fmt: skip
             return
         self._call(run_each, self.session, self.shell, template, options, each, mode=mode,
-                   requests_per_minute=self.requests_per_minute)  # fmt: skip
+                   requests_per_minute=self.requests_per_minute,
+                   confirm_above=self.confirm_above_usd)  # fmt: skip
 
     def _in_background(
         self, prompt: str, options: RunOptions, *, out: str | None, fmt: Format, cells: int

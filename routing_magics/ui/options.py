@@ -49,6 +49,9 @@ def cell_options(
     if args.overwrite and (args.each is None or args.into is None):
         raise UsageError("--overwrite goes with --each NAME --into COL: it lets the answers "
                          "replace a column the frame has")  # fmt: skip
+    if args.yes and args.each is None:
+        raise UsageError("--yes goes with --each NAME: it sends a batch without asking about "
+                         "its estimated cost")  # fmt: skip
     if args.out is not None:
         check_out_name(args.out, shell)
     if args.format not in FORMATS:

@@ -7,9 +7,10 @@ from traitlets import Bool, Enum, Float, Int, Unicode, default
 
 from ..config import Settings
 from .answer_traits import AnswerTraits
+from .money_traits import MoneyTraits
 
 
-class RouteTraits(AnswerTraits):
+class RouteTraits(AnswerTraits, MoneyTraits):
     """Where requests go, what a cell defaults to and how it is shown (see also AnswerTraits)."""
 
     _env: Settings  # set by RouteMagics before the traits are first read

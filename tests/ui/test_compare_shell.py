@@ -71,3 +71,19 @@ def test_a_batch_that_cannot_go_to_several_models_is_refused_unsent(
     message = one_line(rich.run(f"%%route {MODELS} {line}\necho: {{text}}").error)
     assert says in message
     assert rich.chat_requests() == []
+
+
+def test_every_row_to_every_model_is_estimated_once_and_declined_for_all(text: Harness) -> None:
+    """The estimate counts rows × models before any request; refused (no input box here, a
+    threshold of 0), no model gets a row."""
+    text.shell.user_ns["f"] = __import__("pandas").DataFrame({"text": ["a", "b", "c"]})
+    text.run("%config RouteMagics.confirm_above_usd = 0.0")
+    cell = text.run(f"%%route {MODELS} --each f -o out\nlabel: {{text}}")
+    assert "Estimate:" in cell.stdout and "6 requests (3 rows × route/mistral-small-2503" in (
+        cell.stdout
+    )
+    assert cell.stdout.count("Estimate:") == 1
+    assert "the batch was not sent" in one_line(cell.error)
+    assert text.chat_requests() == [] and "out" not in text.shell.user_ns
+    sent = text.ok(f"%%route {MODELS} --each f -o out --yes\nlabel: {{text}}")
+    assert list(text.shell.user_ns["out"].columns) == MODELS.split(",") and sent.stdout

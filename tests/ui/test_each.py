@@ -159,6 +159,8 @@ def test_terminal_shows_one_progress_line_and_the_summary(
         h.shell.user_ns["s"] = pd.Series(["x", "y"], name="word")
         cell = h.ok("%%route --each s -o out\necho: {word}")
         assert cell.outputs == []
-        assert cell.stdout.startswith("2 rows: 2 answered, 0 from cache, 0 failed, 0 not sent")
+        estimate, summary = cell.stdout.splitlines()[:2]  # the cost estimate, then the summary
+        assert estimate.startswith("Estimate: cost unknown for 2 requests")
+        assert summary.startswith("2 rows: 2 answered, 0 from cache, 0 failed, 0 not sent")
         assert "\n" not in cell.stderr.strip("\r\n ")  # one updating line, redrawn with \r
         assert h.shell.user_ns["out"].tolist() == ["x", "y"]

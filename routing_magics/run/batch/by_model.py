@@ -20,10 +20,12 @@ from typing import TYPE_CHECKING, Any
 from ...api import errors
 from ..agreement import Agreement, agreement
 from .columns import answers
+from .estimate import NOT_CONFIRMED
 from .flow import run_batch
 from .outcomes import BatchOptions, BatchResult
 
 if TYPE_CHECKING:
+    from ...api.models import ChatRequest
     from ...display.progress import Progress
     from ...session import Session
     from ..options import RunOptions
@@ -53,19 +55,26 @@ def run_by_model(
     namespace: Mapping[str, object],
     progress: Callable[[str], Progress],
     stop: threading.Event | None = None,
+    preflight: Callable[[list[ChatRequest]], None] | None = None,
 ) -> ModelBatches:
-    """Run the batch for each model in turn; every model is checked before any request."""
+    """Run the batch for each model in turn; every model is checked before any request.
+
+    `preflight` sees the first model's requests, before any is sent (it estimates every
+    model's); if it refuses, nothing is sent to any model."""
     for model in models:
         session.check_model(model)
     done = ModelBatches(list(models))
-    for model in models:
+    for position, model in enumerate(models):
         if done.stopped_by is not None:
             break
         mine = replace(options, model=model)
+        ask = preflight if position == 0 else None
         try:
             result = run_batch(session, frame_name, frame, template, mine, batch, namespace,
-                               progress(model), stop)  # fmt: skip
+                               progress(model), stop, ask)  # fmt: skip
         except errors.RoutingError as exc:  # this model's batch cannot start: the others go on
+            if exc.code == NOT_CONFIRMED:  # the whole batch was declined: send to no model
+                raise
             done.refused[model] = exc
             continue
         done.results[model] = result

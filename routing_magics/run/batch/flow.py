@@ -18,13 +18,13 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ...api import errors
 from ...api.account import AccountInfo, parse_account
-from ...api.models import Completion
+from ...api.models import ChatRequest, Completion
 from ...display.progress import Progress
 from ...prompt.prepare import check_rows
 from ...prompt.rows import FrameRows, check_row_template, frame_rows, row_namespace
@@ -54,8 +54,10 @@ def run_batch(
     namespace: Mapping[str, object],
     progress: Progress,
     stop: threading.Event | None = None,
+    preflight: Callable[[list[ChatRequest]], None] | None = None,
 ) -> BatchResult:
-    """Answer `template` once per row of `frame`; configuration errors raise before any request."""
+    """Answer `template` once per row of `frame`; configuration errors raise before any request.
+    `preflight` sees the requests about to be sent (not the cached rows'): it may refuse them."""
     batch.check()
     check_rows(options.rows)
     model = session.check_model(options.model)
@@ -75,6 +77,8 @@ def run_batch(
         )
         account = _account(session)
         to_send = _fit_today(to_send, account, batch.limit, frame_name)
+        if preflight is not None and to_send:  # the cost estimate, and maybe a question
+            preflight([job.request for job in to_send])
         _send(session, replace(batch, schema=options.schema), account, to_send, result, recorder,
               progress, stop)  # fmt: skip
     finally:

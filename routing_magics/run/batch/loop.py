@@ -50,7 +50,7 @@ class BatchLoop:
             return
         concurrency = min(self._batch.concurrency, len(jobs))
         client = self._session.pooled_client(concurrency)
-        senders = Senders(client, self._pacer, concurrency)
+        senders = Senders(client, self._pacer, concurrency, self._session.budget)
         for job in jobs:
             senders.put(job)
         self._open = len(jobs)
@@ -106,7 +106,7 @@ class BatchLoop:
         error, job, done = sent.error, sent.job, sent.completion
         if done.latency_ms is None:
             done.latency_ms = int(sent.seconds * 1000)
-        self._result.requests += 1
+        self._result.requests += not sent.exchange.unsent  # the budget's refusals went nowhere
         self._result.tokens += done.usage.total_tokens
         self._result.prompt_tokens += done.usage.prompt_tokens
         self._result.completion_tokens += done.usage.completion_tokens
@@ -121,7 +121,7 @@ class BatchLoop:
         self._recorder.exchange(sent.exchange, done)
         if retry and self._retry(sent, senders):
             return None
-        if isinstance(error, _STOPS_BATCH) or error.status in (401, 403):
+        if isinstance(error, _STOPS_BATCH) or error.status in (401, 403) or sent.exchange.unsent:
             self._result.stopped, self._result.stopped_by = f"{error}", error
             senders.stop.set()
             return self._settle(job, RowOutcome("not sent", None, error.code, _one_line(error)))

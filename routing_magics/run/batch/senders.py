@@ -21,6 +21,7 @@ from ..exchange import Exchange
 if TYPE_CHECKING:
     from ...api.client import RoutingClient
     from ...api.stream import ChatStream
+    from ...budget import Budget
     from .pacing import Pacer
 
 
@@ -52,8 +53,10 @@ class Sent:
 class Senders:
     """`concurrency` threads sending jobs from `put()`; results arrive on `.results`."""
 
-    def __init__(self, client: RoutingClient, pacer: Pacer, concurrency: int) -> None:
-        self._client, self._pacer = client, pacer
+    def __init__(
+        self, client: RoutingClient, pacer: Pacer, concurrency: int, budget: Budget | None = None
+    ) -> None:
+        self._client, self._pacer, self._budget = client, pacer, budget
         self.stop = threading.Event()
         self.results: queue.Queue[Sent] = queue.Queue()
         self._jobs: queue.Queue[RowJob | None] = queue.Queue()
@@ -117,7 +120,14 @@ class Senders:
         exchange = Exchange(job.request)
         with self._lock:
             self._in_flight[job.position] = (None, job)
-        done = exchange.send(self._client, on_stream=lambda stream: self._opened(job, stream))
+        budget = self._budget
+        done = exchange.send(self._client, on_stream=lambda stream: self._opened(job, stream),
+                             gate=budget.check if budget else None)  # fmt: skip
+        # Counted now, so the next row's check sees it; after a stop the row may never be
+        # taken (the loop records a stand-in), so its recorder notes it instead.
+        if budget is not None and not exchange.unsent and not self.stop.is_set():
+            usage, model = done.usage, done.model or job.request.model
+            budget.note(exchange, model, usage.prompt_tokens, usage.completion_tokens)
         return Sent(job, exchange, done, time.monotonic() - started)
 
     def _opened(self, job: RowJob, stream: ChatStream) -> None:
