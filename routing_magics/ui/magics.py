@@ -92,6 +92,7 @@ class RouteMagics(Magics, RouteTraits):
 
         Background: `--background` returns at once; the answer or batch streams into this cell
         as a job, and -o is bound when it ends.
+
         Several models: `%%route route/a,route/b -o cmp` answers with each at once, side by
         side, with a figures table; cmp["route/a"] is that model's result.
 
