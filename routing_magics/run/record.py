@@ -71,10 +71,13 @@ class Recorder:
         self._failed = False
 
     def exchange(
-        self, exchange: Exchange, done: Completion, *, cache_as: str | None = None
-    ) -> None:
-        """Record one exchange's row; keep its answer under `cache_as` when it ended well."""
-        self._rows.append(usage_row(self._session, done, exchange.outcome, exchange.draft.ttft_ms))
+        self, exchange: Exchange, done: Completion, *, cache_as: str | None = None,
+        outcome: str | None = None,
+    ) -> None:  # fmt: skip
+        """Record one exchange's row (as `outcome` when the flow knows better, e.g. "retried");
+        keep its answer under `cache_as` when it ended well."""
+        said = outcome or exchange.outcome
+        self._rows.append(usage_row(self._session, done, said, exchange.draft.ttft_ms))
         if cache_as is not None and exchange.failure is None and not exchange.cached:
             self._answers[cache_as] = CachedAnswer(done.model or exchange.request.model,
                                                    done.text, done.reasoning, done.provider,
