@@ -110,6 +110,15 @@ class RateBudget:
         self._write(take)
         return slots[0]
 
+    def note(self, bucket: str, at: float) -> None:
+        """A send made without a reservation (a cell's), so batches count it in its minute."""
+
+        def add(conn: sqlite3.Connection) -> None:
+            conn.execute("DELETE FROM sends WHERE bucket = ? AND at <= ?", (bucket, at - WINDOW))
+            conn.execute("INSERT INTO sends (bucket, at) VALUES (?, ?)", (bucket, at))
+
+        self._write(add)
+
     def hold(self, bucket: str, until: float) -> None:
         """No send of this bucket before `until` (a 429's Retry-After), in every kernel."""
         sql = "UPDATE buckets SET next = MAX(next, ?) WHERE bucket = ?"

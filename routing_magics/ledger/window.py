@@ -11,6 +11,7 @@ for 62 s after another one; forgetting them invites 429s.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -44,11 +45,19 @@ def next_slot(known: Sequence[float], earliest: float, limit: int, unknown: Unkn
     """The first time from `earliest` at which one more send keeps every 60 s at `limit` sends.
 
     `known`: the known send times, oldest first, none after `earliest` (slots are handed out in
-    order). The memory used is that of `known`, never sized by `limit` or `unknown`."""
+    order). Each turn moves past one known send leaving the window or lands where enough of the
+    unknown ones have left; memory and turns are sized by `known`, never by the numbers given."""
     slot = earliest
-    inside = [t for t in known if t > slot - WINDOW]
-    if len(inside) >= limit:
-        slot = max(slot, inside[-limit] + WINDOW)
-        inside = [t for t in inside if t > slot - WINDOW]
-    room = limit - 1 - len(inside)
-    return max(slot, unknown.down_to(room))
+    first = bisect_right(known, slot - WINDOW)  # known[first:] are inside the window
+    while True:
+        inside = len(known) - first
+        if inside >= limit:
+            slot = max(slot, known[len(known) - limit] + WINDOW)
+            first = bisect_right(known, slot - WINDOW)
+            continue
+        later = unknown.down_to(limit - 1 - inside)
+        if later <= slot:
+            return slot
+        leaves = known[first] + WINDOW if inside else later  # the oldest inside leaves then
+        slot = min(later, leaves)
+        first = bisect_right(known, slot - WINDOW)

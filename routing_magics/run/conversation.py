@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from ..api import errors
 from ..api.models import ChatRequest, Completion, FrameSent, ToolCall, Usage
 from ..display.outcome import footer_info, notice_for, provenance
+from .budget import note_send
 from .exchange import Exchange, OnStream
 from .options import DEFAULT_MAX_TOOL_CALLS
 from .record import Recorder
@@ -139,7 +140,7 @@ class Conversation:
             offered = {**request.params, "tools": self.tools.toolbox.schemas}
             request = replace(request, params=offered)
         exchange = Exchange(request)
-        self.session.note_request()
+        note_send(self.session)  # batches in any kernel count it in their minute
         done = exchange.send(self.session.client, self.view, self.on_stream)
         self._take(exchange, done, cache_as)
         failure = exchange.failure

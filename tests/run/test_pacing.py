@@ -178,3 +178,17 @@ def test_a_batch_against_absurd_account_numbers_runs_without_eating_memory(
     assert peak < 20_000_000, f"{peak:,} bytes for a batch of 3 rows"
     assert len(sent) == 3 and result.summary().answered == 3
     assert MAX_PER_MINUTE < 2**53
+
+
+def test_a_small_batch_right_after_a_busy_minute_starts_at_once(tmp_path: Path) -> None:
+    """97 of 100 used this minute, as after a batch: `--limit 5` froze 62 s with no word (the 97
+    were counted as sent just now); taken as spread over the minute, five go in ~3 s."""
+    busy = ACCOUNT | {"requests_used_this_minute": 97, "requests_limit_per_minute": 100}
+    frame = pd.DataFrame({"text": [f"row{i}" for i in range(20)]})
+    with EchoService(account=busy) as service, keyed_session(service.base_url, tmp_path) as s:
+        started = time.monotonic()
+        result = run_batch(s, "frame", frame, "echo: {text}", RunOptions(model="route/glm-5"),
+                           BatchOptions(limit=5), {}, NoProgress())  # fmt: skip
+        took = time.monotonic() - started
+    assert result.summary().answered == 5
+    assert took < 10, f"{took:.1f} s for 5 rows"

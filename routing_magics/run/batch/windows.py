@@ -1,9 +1,8 @@
 """Where a batch's send slots come from: the machine's shared rate budget (ledger/budget.py), or,
 when its file cannot be used, a window of this batch's own (today's pacing), said in one line.
 
-Only batches reserve slots. A single cell is sent at once, never held back by a batch: cells are
-typed by a person, a few a minute, and the service's own count (read when a batch starts) holds
-the ones sent before it; a cell sent meanwhile costs at most a 429 that the batch retries.
+Only batches reserve slots; a cell's sends are noted in the budget (run/budget.py) but never
+held back.
 """
 
 from __future__ import annotations
@@ -12,9 +11,9 @@ import threading
 from collections import deque
 from typing import TYPE_CHECKING, Protocol
 
-from ...config import EMULATOR_KEY, public_url
-from ...ledger.budget import BudgetUnavailable, RateBudget, bucket_of, budget_path
+from ...ledger.budget import BudgetUnavailable, RateBudget, budget_path
 from ...ledger.window import WINDOW, Unknown, next_slot
+from ..budget import session_bucket
 
 if TYPE_CHECKING:
     from ...session import Session
@@ -48,7 +47,7 @@ class LocalWindow:
         with self._lock:
             while self._sent and self._sent[0] <= now - WINDOW:
                 self._sent.popleft()
-            slot = next_slot(self._sent, max(self._next, now), limit, self._unknown)
+            slot = next_slot(list(self._sent), max(self._next, now), limit, self._unknown)
             self._sent.append(slot)
             self._next = slot + interval
             return slot
@@ -112,14 +111,7 @@ def window_for(session: Session, used: int, now: float) -> SendWindow:
         window = LocalWindow(used, now)
         window.note = _once(str(exc))
         return window
-    return SharedWindow(budget, bucket_of(*_key_and_service(session)), used, now)
-
-
-def _key_and_service(session: Session) -> tuple[str, str]:
-    """The key the requests carry and where they go (each emulator is a service of its own)."""
-    if session.offline:
-        return EMULATOR_KEY, session.start_emulator()
-    return session.settings.api_key or "", public_url(session.settings.base_url)
+    return SharedWindow(budget, session_bucket(session), used, now)
 
 
 def _once(line: str) -> str | None:
