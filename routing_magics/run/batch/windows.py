@@ -68,6 +68,7 @@ class SharedWindow:
         self._fallback: LocalWindow | None = None
         self.note: str | None = None
         self._lock = threading.Lock()
+        self._closed = False
         try:
             budget.seed(bucket, used, now)
         except BudgetUnavailable as exc:
@@ -92,13 +93,16 @@ class SharedWindow:
         self._fallback.hold(until)
 
     def close(self) -> None:
+        with self._lock:
+            self._closed = True
         self._budget.close()
 
     def _fall_back(self, exc: BudgetUnavailable, used: int, now: float) -> None:
         with self._lock:
             if self._fallback is None:
                 self._fallback = LocalWindow(used, now)
-                self.note = _once(str(exc))
+                # A worker still winding down after the batch closed the file says nothing.
+                self.note = None if self._closed else _once(str(exc))
 
 
 def window_for(session: Session, used: int, now: float) -> SendWindow:
