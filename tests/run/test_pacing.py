@@ -82,6 +82,14 @@ def test_after_429s_the_pace_comes_back_step_by_step_as_requests_succeed() -> No
     assert steps[-1] == base
     pacer.succeeded(clock.now)
     assert pacer.interval == base  # never faster than the plan's pace
+    for _ in range(12):  # from the slowest pace, ten answers bring it back (not 41, as x1.1)
+        pacer.slow_down(None, sent_at=clock.now)
+    assert pacer.interval == 30.0
+    answers = 0
+    while pacer.interval > base:
+        pacer.succeeded(clock.now)
+        answers += 1
+    assert answers <= 10
 
 
 def test_long_waits_are_said_with_their_reason() -> None:

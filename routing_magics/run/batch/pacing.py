@@ -25,8 +25,9 @@ MARGIN = 0.97
 #: After a 429 the spacing grows by this factor (up to SLOWEST_INTERVAL) ...
 SLOWDOWN = 1.5
 SLOWEST_INTERVAL = 30.0
-#: ... and each request sent after it that succeeds brings it back by this one, to the plan's.
-RECOVERY = 1.1
+#: ... and each request sent after it that succeeds halves the spacing's excess over the plan's
+#: (from the slowest, 30 s, back to 0.6 s in ten answers), until within this share of it.
+RECOVERED = 0.05
 #: Waits longer than this many seconds are shown in the progress display.
 SHOWN_WAIT = 1.0
 PER_MINUTE_WAIT = "for the per-minute limit"
@@ -61,8 +62,19 @@ class Pacer:
         return self.window.reserve(self.per_minute, interval, self._clock())
 
     def acquire(self, stop: threading.Event) -> bool:
-        """Wait for a send slot; False when `stop` is set meanwhile (then send nothing)."""
-        slot = self.reserve()
+        """Wait for a send slot; False when `stop` is set meanwhile (then send nothing).
+
+        A slot handed out before a 429 came is given back for one after its Retry-After:
+        the workers waiting with slots in hand would otherwise each meet the same 429."""
+        while True:
+            asked = self._clock()
+            if not self._wait_for(self.reserve(), stop):
+                return False
+            with self._lock:
+                if self._slowed_at <= asked:
+                    return True
+
+    def _wait_for(self, slot: float, stop: threading.Event) -> bool:
         wait = slot - self._clock()
         if wait <= 0:
             return not stop.is_set()
@@ -103,8 +115,11 @@ class Pacer:
         """A request sent at `sent_at` was answered: if it went after the last 429, the pace
         comes back a step towards the plan's."""
         with self._lock:
-            if sent_at >= self._slowed_at:
-                self.interval = max(self.base_interval, self.interval / RECOVERY)
+            if sent_at < self._slowed_at:
+                return
+            excess = (self.interval - self.base_interval) / 2
+            recovered = excess < self.base_interval * RECOVERED
+            self.interval = self.base_interval if recovered else self.base_interval + excess
 
 
 def plan_limits(account: AccountInfo | None, override: int | None) -> tuple[int, int]:
