@@ -100,9 +100,7 @@ class RateBudget:
         def take(conn: sqlite3.Connection) -> None:
             conn.execute("DELETE FROM sends WHERE bucket = ? AND at <= ?", (bucket, now - WINDOW))
             after, unknown = self._state(conn, bucket, now)
-            known = [r[0] for r in conn.execute(
-                "SELECT at FROM sends WHERE bucket = ? ORDER BY at", (bucket,))]  # fmt: skip
-            slot = next_slot(known, max(after, now), limit, unknown)
+            slot = next_slot(_StoredSends(conn, bucket), max(after, now), limit, unknown)
             conn.execute("INSERT INTO sends (bucket, at) VALUES (?, ?)", (bucket, slot))
             conn.execute("UPDATE buckets SET next = ? WHERE bucket = ?", (slot + interval, bucket))
             slots.append(slot)
@@ -146,3 +144,23 @@ class RateBudget:
                 action(conn)
         except (sqlite3.Error, OSError) as exc:
             raise BudgetUnavailable(self.path, exc) from exc
+
+
+class _StoredSends:
+    """A bucket's sends as next_slot asks about them: indexed queries, nothing loaded whole."""
+
+    def __init__(self, conn: sqlite3.Connection, bucket: str) -> None:
+        self._conn, self._bucket = conn, bucket
+
+    def count_after(self, t: float) -> int:
+        sql = "SELECT COUNT(*) FROM sends WHERE bucket = ? AND at > ?"
+        return int(self._conn.execute(sql, (self._bucket, t)).fetchone()[0])
+
+    def latest(self, k: int) -> float:
+        sql = "SELECT at FROM sends WHERE bucket = ? ORDER BY at DESC LIMIT 1 OFFSET ?"
+        return float(self._conn.execute(sql, (self._bucket, k - 1)).fetchone()[0])
+
+    def first_after(self, t: float) -> float | None:
+        sql = "SELECT MIN(at) FROM sends WHERE bucket = ? AND at > ?"
+        found = self._conn.execute(sql, (self._bucket, t)).fetchone()[0]
+        return None if found is None else float(found)

@@ -11,9 +11,9 @@ for 62 s after another one; forgetting them invites 429s.
 
 from __future__ import annotations
 
-from bisect import bisect_right
-from collections.abc import Sequence
+from bisect import bisect_right, insort
 from dataclasses import dataclass
+from typing import Protocol
 
 WINDOW = 60.0
 
@@ -41,23 +41,52 @@ class Unknown:
         return Unknown(self.left(now) + extra, now)
 
 
-def next_slot(known: Sequence[float], earliest: float, limit: int, unknown: Unknown) -> float:
+class Sends(Protocol):
+    """Known send times, as next_slot asks about them."""
+
+    def count_after(self, t: float) -> int: ...  # how many are later than t
+    def latest(self, k: int) -> float: ...  # the k-th most recent (1: the last)
+    def first_after(self, t: float) -> float | None: ...  # the oldest later than t
+
+
+class SortedSends:
+    """Send times in a sorted list, oldest first (a batch's own window)."""
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+
+    def add(self, t: float) -> None:
+        insort(self.times, t)
+
+    def forget_until(self, t: float) -> None:
+        """Drop the sends at or before `t` (they have left every window still asked about)."""
+        del self.times[: bisect_right(self.times, t)]
+
+    def count_after(self, t: float) -> int:
+        return len(self.times) - bisect_right(self.times, t)
+
+    def latest(self, k: int) -> float:
+        return self.times[-k]
+
+    def first_after(self, t: float) -> float | None:
+        i = bisect_right(self.times, t)
+        return self.times[i] if i < len(self.times) else None
+
+
+def next_slot(known: Sends, earliest: float, limit: int, unknown: Unknown) -> float:
     """The first time from `earliest` at which one more send keeps every 60 s at `limit` sends.
 
-    `known`: the known send times, oldest first, none after `earliest` (slots are handed out in
-    order). Each turn moves past one known send leaving the window or lands where enough of the
-    unknown ones have left; memory and turns are sized by `known`, never by the numbers given."""
+    `known`: the known sends, none after `earliest` (slots are handed out in order). Each turn
+    moves past one known send leaving the window or lands where enough of the unknown ones have
+    left; nothing here is sized by `limit` or `unknown`."""
     slot = earliest
-    first = bisect_right(known, slot - WINDOW)  # known[first:] are inside the window
     while True:
-        inside = len(known) - first
+        inside = known.count_after(slot - WINDOW)
         if inside >= limit:
-            slot = max(slot, known[len(known) - limit] + WINDOW)
-            first = bisect_right(known, slot - WINDOW)
+            slot = max(slot, known.latest(limit) + WINDOW)
             continue
         later = unknown.down_to(limit - 1 - inside)
         if later <= slot:
             return slot
-        leaves = known[first] + WINDOW if inside else later  # the oldest inside leaves then
-        slot = min(later, leaves)
-        first = bisect_right(known, slot - WINDOW)
+        oldest = known.first_after(slot - WINDOW)
+        slot = later if oldest is None else min(later, oldest + WINDOW)

@@ -92,6 +92,21 @@ def test_after_429s_the_pace_comes_back_step_by_step_as_requests_succeed() -> No
     assert answers <= 10
 
 
+def test_a_slot_handed_out_before_a_429_waits_for_its_retry_after() -> None:
+    """Workers waiting with slots in hand each met the same 429 (and each slowed the pace)."""
+    pacer = Pacer(60)  # ~1 s apart
+    pacer.reserve()
+    sent: list[float] = []
+    worker = threading.Thread(target=lambda: pacer.acquire(threading.Event()) and sent.append(
+        time.time()))  # fmt: skip
+    started = time.time()
+    worker.start()
+    time.sleep(0.2)  # the worker holds the slot ~1 s away
+    pacer.slow_down(2.0, sent_at=started)
+    worker.join(timeout=10)
+    assert sent and sent[0] - started >= 2.0, sent  # not at its old slot, ~1 s in
+
+
 def test_long_waits_are_said_with_their_reason() -> None:
     pacer = Pacer(2)
     pacer.reserve()  # the next slot is ~31 s away (2 a minute, evenly spaced)

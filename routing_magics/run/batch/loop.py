@@ -110,11 +110,12 @@ class BatchLoop:
             done.latency_ms = int(sent.seconds * 1000)
         self._result.requests += 1
         self._result.tokens += done.usage.total_tokens
+        if error is None:
+            self._pacer.succeeded(time.time() - sent.seconds)
         if error is None and self._batch.schema is not None:
             self._recorder.exchange(sent.exchange, done)
             return self._structured(sent, senders, self._batch.schema, retry)
         if error is None:
-            self._pacer.succeeded(time.time() - sent.seconds)
             outcome = self._answered(done.text)
             keep = job.key if self._batch.cache and outcome.status == "ok" else None
             self._recorder.exchange(sent.exchange, done, cache_as=keep)

@@ -8,11 +8,10 @@ held back.
 from __future__ import annotations
 
 import threading
-from collections import deque
 from typing import TYPE_CHECKING, Protocol
 
 from ...ledger.budget import BudgetUnavailable, RateBudget, budget_path
-from ...ledger.window import WINDOW, Unknown, next_slot
+from ...ledger.window import WINDOW, SortedSends, Unknown, next_slot
 from ..budget import session_bucket
 
 if TYPE_CHECKING:
@@ -38,17 +37,16 @@ class LocalWindow:
     note: str | None = None
 
     def __init__(self, used: int = 0, now: float = 0.0) -> None:
-        self._sent: deque[float] = deque()
+        self._sent = SortedSends()
         self._next = now
         self._unknown = Unknown(float(max(0, used)), now)
         self._lock = threading.Lock()
 
     def reserve(self, limit: int, interval: float, now: float) -> float:
         with self._lock:
-            while self._sent and self._sent[0] <= now - WINDOW:
-                self._sent.popleft()
-            slot = next_slot(list(self._sent), max(self._next, now), limit, self._unknown)
-            self._sent.append(slot)
+            self._sent.forget_until(now - WINDOW)
+            slot = next_slot(self._sent, max(self._next, now), limit, self._unknown)
+            self._sent.add(slot)
             self._next = slot + interval
             return slot
 
