@@ -15,9 +15,12 @@
 5. Schema: the time `--schema` adds per row on our side: reading the answer tool's arguments and
    validating them against a 5-field pydantic model, and against the same fields as a concise
    spec (jsonschema) (goal: under 1 ms a row).
-6. Foreground latency: `1 + 1` round trips in a real kernel while a `--background` batch at
+6. Two batches at once with one key, under one per-minute limit (100, as routing.run): the ratio
+   of the limit their sends reached together and the 429s, with the machine's shared rate budget
+   and, for comparison, with a budget each (as before it was shared) (goal: ~0.97, no 429).
+7. Foreground latency: `1 + 1` round trips in a real kernel while a `--background` batch at
    concurrency 50 streams there, beside the same kernel idle (goal: median under 50 ms).
-7. Budget: the time the budget's gate takes per request over a ledger of 100,000 of today's rows,
+8. Budget: the time the budget's gate takes per request over a ledger of 100,000 of today's rows,
    with no budget and with one, and 2,000 tiny rows with and without a budget (goal: well under
    a millisecond without a budget; no visible change in rows per second).
 """
@@ -53,6 +56,12 @@ def batch(
 ) -> BatchResult:
     settings = Settings(api_key="rk_bench", base_url=base_url, fallback_base_url=None,
                         usage_db=str(db))  # fmt: skip
+    return session_batch(settings, rows, concurrency, stop)
+
+
+def session_batch(
+    settings: Settings, rows: int, concurrency: int, stop: threading.Event | None = None
+) -> BatchResult:
     session = Session(settings, notebook="benchmark")
     frame = pd.DataFrame({"text": [f"row {i}" for i in range(rows)]})
     try:
@@ -160,8 +169,36 @@ def schema_cost(rows: int) -> None:
         )
 
 
+def two_batches(rows: int, tmp: Path, *, shared: bool) -> None:
+    """Two batches of `rows` at once, one key, the emulator allowing 100 a minute; `shared`:
+    one ledger folder (one rate budget), else a folder each (each batch paced on its own)."""
+    with Emulator(latency=0.5, per_minute_limit=100, daily_limit=1_000_000) as emu:
+        results: list[BatchResult] = []
+        folders = [tmp / ("shared" if shared else f"own{i}") for i in range(2)]
+        threads = [
+            threading.Thread(target=lambda f=folder: results.append(session_batch(
+                Settings(api_key="rk_bench_two", base_url=emu.base_url, fallback_base_url=None,
+                         usage_db=str(f / "usage.sqlite")), rows, 8)))
+            for folder in folders
+        ]  # fmt: skip
+        started = time.monotonic()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        took = time.monotonic() - started
+        sent = sorted(r.at for r in emu.requests if r.path == "/v1/chat/completions")
+        rate = (len(sent) - 1) / (sent[-1] - sent[0]) * 60
+        answered = sum(r.count("ok") for r in results)
+        budget = "one shared rate budget" if shared else "a rate budget each"
+        print(f"two batches, {budget}: 2 x {rows} rows at 100/min in {took:.1f} s, "
+              f"{answered / took * 60:.1f} rows/min answered, sends at {rate:.1f}/min, "
+              f"ratio to the limit {rate / 100:.3f}; 429s: {emu.rate_limited}, "
+              f"answered {answered}/{2 * rows}")  # fmt: skip
+
+
 def foreground_latency(rows: int, tmp: Path) -> None:
-    """Case 6: `1 + 1` round trips in a kernel while a 50-concurrency `--background` batch runs
+    """Case 7: `1 + 1` round trips in a kernel while a 50-concurrency `--background` batch runs
     there (the emulator in another process, streaming), beside the same without the batch."""
     from jupyter_client.manager import KernelManager
 
@@ -217,7 +254,7 @@ def _ms(samples: list[float], quantile: float) -> str:
 
 
 def budget_gate_cost(rows: int, tmp: Path) -> None:
-    """Case 7: the budget's gate: the time one check takes (every request pays it, budget or not)
+    """Case 8: the budget's gate: the time one check takes (every request pays it, budget or not)
     over a ledger holding `rows` of today's rows, and a batch of tiny rows with a budget set."""
     from routing_magics.ledger import Ledger, UsageRow
 
@@ -261,14 +298,21 @@ def main() -> None:
     parser.add_argument("--paced-rows", type=int, default=90)
     parser.add_argument("--tiny-rows", type=int, default=10_000)
     parser.add_argument("--schema-rows", type=int, default=10_000)
+    parser.add_argument("--two-rows", type=int, default=75, help="rows of each batch in case 6")
     parser.add_argument("--only-schema", action="store_true", help="run case 5 alone")
+    parser.add_argument("--only-two", action="store_true", help="run case 6 alone")
     parser.add_argument("--background-rows", type=int, default=2_000)
-    parser.add_argument("--only-background", action="store_true", help="run case 6 alone")
-    parser.add_argument("--only-budget", action="store_true", help="run case 7 alone")
+    parser.add_argument("--only-background", action="store_true", help="run case 7 alone")
+    parser.add_argument("--only-budget", action="store_true", help="run case 8 alone")
     parser.add_argument("--ledger-rows", type=int, default=100_000)
     args = parser.parse_args()
     if args.only_schema:
         return schema_cost(args.schema_rows)
+    if args.only_two:
+        with tempfile.TemporaryDirectory() as tmp:
+            two_batches(args.two_rows, Path(tmp), shared=True)
+            two_batches(args.two_rows, Path(tmp), shared=False)
+        return None
     if args.only_background:
         with tempfile.TemporaryDirectory() as tmp:
             return foreground_latency(args.background_rows, Path(tmp))
@@ -280,6 +324,8 @@ def main() -> None:
         limit_bound(args.paced_rows, Path(tmp))
         stop_time(Path(tmp))
         tiny_rows(args.tiny_rows, Path(tmp))
+        two_batches(args.two_rows, Path(tmp), shared=True)
+        two_batches(args.two_rows, Path(tmp), shared=False)
         foreground_latency(args.background_rows, Path(tmp))
         budget_gate_cost(args.ledger_rows, Path(tmp))
     schema_cost(args.schema_rows)

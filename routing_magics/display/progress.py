@@ -46,6 +46,9 @@ class Progress(Protocol):
 
     def start(self, total: int, done: int) -> None: ...
     def update(self, done: int, failed: int, tokens: int) -> None: ...
+    def waiting(self, seconds: float, why: str) -> None:
+        """No send for `seconds` (0: sending again), `why` in words ("for the per-minute limit")."""
+
     def close(self) -> None: ...
 
 
@@ -56,6 +59,9 @@ class NoProgress:
         pass
 
     def update(self, done: int, failed: int, tokens: int) -> None:
+        pass
+
+    def waiting(self, seconds: float, why: str) -> None:
         pass
 
     def close(self) -> None:
@@ -76,6 +82,7 @@ class TqdmProgress:
         self._handle: DisplayHandle | None = None
         self._heading: Bundle = {}
         self._done = 0
+        self._counts, self._wait = "", ""  # the bar's postfix: counts, and a wait if any
 
     def start(self, total: int, done: int) -> None:
         options = dict(
@@ -102,9 +109,21 @@ class TqdmProgress:
         bar = self._bar
         if bar is None:
             return
-        bar.set_postfix_str(f"failed {failed}, {tokens:,} tokens", refresh=False)
+        self._counts = f"failed {failed}, {tokens:,} tokens"
+        bar.set_postfix_str(self._postfix(), refresh=False)
         bar.update(done - self._done)  # tqdm redraws only when mininterval has passed
         self._done = done
+
+    def waiting(self, seconds: float, why: str) -> None:
+        """Say the wait beside the counts, redrawn only when the whole seconds change."""
+        wait = f"waiting {seconds:.0f} s {why}" if seconds > 0 else ""
+        if self._bar is None or wait == self._wait:
+            return
+        self._wait = wait
+        self._bar.set_postfix_str(self._postfix(), refresh=True)
+
+    def _postfix(self) -> str:
+        return " · ".join(part for part in (self._counts, self._wait) if part)
 
     def close(self) -> None:
         if self._bar is not None:
@@ -135,15 +154,28 @@ class BatchSummary:
     seconds: float
     stopped: str | None = None  # why the batch ended early
     failures: Sequence[FailedRow] = field(default_factory=tuple)
+    retried: int = 0  # requests sent again (`%route usage` counts them as retried too)
+    rate_limited: int = 0  # of which after a per-minute 429
 
 
 def summary_text(s: BatchSummary) -> str:
     """One line: rows answered, from cache, failed, not sent, tokens, time."""
     return (
         f"{s.total:,} rows: {s.answered:,} answered, {s.cached:,} from cache, "
-        f"{s.failed:,} failed, {s.not_sent:,} not sent · {s.tokens:,} tokens · "
+        f"{s.failed:,} failed, {s.not_sent:,} not sent{_retried(s)} · {s.tokens:,} tokens · "
         f"{s.seconds:.1f} s"
     )
+
+
+def _retried(s: BatchSummary) -> str:
+    """' · 9 requests retried after a 429' (nothing when none was sent again)."""
+    if not s.retried:
+        return ""
+    what = "request" if s.retried == 1 else "requests"
+    if s.rate_limited == s.retried:
+        return f" · {s.retried:,} {what} retried after a 429"
+    after = f", {s.rate_limited:,} after a 429" if s.rate_limited else ""
+    return f" · {s.retried:,} {what} retried{after}"
 
 
 def summary_bundles(s: BatchSummary) -> list[Bundle]:

@@ -29,7 +29,8 @@ def _format_latency(ms: float | None) -> str:
 def _cells(t: ModelTotals, costs: Mapping[str, float | None] | None) -> tuple[str, ...]:
     """One table row as text; `≈` marks totals that include our own estimate."""
     mark = "≈" if t.estimated else ""
-    requests = f"{t.requests:,}" + (f" ({t.errors:,} failed)" if t.errors else "")
+    said = [f"{n:,} {word}" for n, word in ((t.errors, "failed"), (t.retried, "retried")) if n]
+    requests = f"{t.requests:,}" + (f" ({', '.join(said)})" if said else "")
     cells = (
         t.model, requests, f"{mark}{t.prompt_tokens:,}", f"{mark}{t.completion_tokens:,}",
         f"{mark}{t.total_tokens:,}", _format_latency(t.mean_latency_ms),

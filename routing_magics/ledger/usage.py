@@ -14,7 +14,8 @@ from .failure import guarded
 from .schema import connect
 
 #: Outcomes that are not errors; anything else is an error code such as "PROVIDER_ERROR".
-NON_ERROR_OUTCOMES = ("ok", "stopped", "cached")
+#: "retried": refused (a 429, a provider error) and sent again by the batch, which says so too.
+NON_ERROR_OUTCOMES = ("ok", "stopped", "cached", "retried")
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class ModelTotals:
     mean_latency_ms: float | None
     estimated: bool  # any row estimated
     errors: int
+    retried: int = 0  # requests a batch sent again (not errors: the row was asked again)
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,8 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 _MODEL_TOTALS = f"""
 SELECT model, COUNT(*), SUM(prompt_tokens), SUM(completion_tokens), SUM(total_tokens),
-       AVG(latency_ms), MAX(estimated), SUM(outcome NOT IN {NON_ERROR_OUTCOMES!r})
+       AVG(latency_ms), MAX(estimated), SUM(outcome NOT IN {NON_ERROR_OUTCOMES!r}),
+       SUM(outcome = 'retried')
 FROM requests {{where}} GROUP BY model ORDER BY SUM(total_tokens) DESC, model
 """
 _NOTEBOOK_TOTALS = """
@@ -111,7 +114,8 @@ class Ledger:
         where, params = ("WHERE notebook = ?", (notebook,)) if notebook is not None else ("", ())
         with guarded(self.path), self._lock:
             rows = self._conn.execute(_MODEL_TOTALS.format(where=where), params).fetchall()
-        return [ModelTotals(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[7]) for r in rows]
+        return [ModelTotals(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[7], r[8] or 0)
+                for r in rows]  # fmt: skip
 
     def notebook_total(self, notebook: str) -> NotebookTotals:
         """This notebook's sums; zeros when it has made no request."""

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from ..api import errors
 from ..api.models import ChatRequest, Completion, FrameSent, ToolCall, Usage
 from ..display.outcome import footer_info, notice_for, provenance
+from .budget import note_send
 from .exchange import Exchange, OnStream
 from .options import DEFAULT_MAX_TOOL_CALLS
 from .record import Recorder
@@ -139,15 +140,18 @@ class Conversation:
             offered = {**request.params, "tools": self.tools.toolbox.schemas}
             request = replace(request, params=offered)
         exchange = Exchange(request)
-        done = exchange.send(self.session.client, self.view, self.on_stream,
-                             self.session.budget.check)  # fmt: skip
-        if not exchange.unsent:
-            self.session.note_request()
+        done = exchange.send(self.session.client, self.view, self.on_stream, self._gate)
         self._take(exchange, done, cache_as)
         failure = exchange.failure
         if failure is not None and self.tools is not None:
             failure.message = f"step {len(self.steps)} of the tool loop: {failure.message}"
         return done, failure
+
+    def _gate(self, model: str) -> None:
+        """The budget's check before a send; once it lets the request go, it is counted (the
+        footer's caps, and batches of this key in any kernel, in their minute)."""
+        self.session.budget.check(model)
+        note_send(self.session)
 
     def _take(self, exchange: Exchange, done: Completion, cache_as: str | None) -> None:
         self.steps.append(done)

@@ -71,13 +71,15 @@ class Recorder:
         self._failed = False
 
     def exchange(
-        self, exchange: Exchange, done: Completion, *, cache_as: str | None = None
-    ) -> None:
-        """Record one exchange's row; keep its answer under `cache_as` when it ended well.
-        A request the gate refused was never sent: it has no row."""
+        self, exchange: Exchange, done: Completion, *, cache_as: str | None = None,
+        outcome: str | None = None,
+    ) -> None:  # fmt: skip
+        """Record one exchange's row (as `outcome` when the flow knows better, e.g. "retried");
+        keep its answer under `cache_as` when it ended well. A request the gate refused was never
+        sent: it has no row."""
         if exchange.unsent:
             return
-        row = usage_row(self._session, done, exchange.outcome, exchange.draft.ttft_ms)
+        row = usage_row(self._session, done, outcome or exchange.outcome, exchange.draft.ttft_ms)
         budget = self._session.budget  # counted against the budget before it is written
         budget.note(exchange, row.model, row.prompt_tokens, row.completion_tokens)
         self._rows.append(row)

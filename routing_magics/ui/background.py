@@ -228,6 +228,9 @@ class JobProgress:
         self._job.rows_done, self._job.tokens = done, tokens
         self._progress.update(done, failed, tokens)
 
+    def waiting(self, seconds: float, why: str) -> None:
+        self._progress.waiting(seconds, why)
+
     def close(self) -> None:
         self._progress.close()
 

@@ -83,7 +83,7 @@ def run_each(
         result.stopped = notebook_message(result.stopped_by)
     _bind(shell, frame, result, each)
     _show(result, rich)
-    for line in (result.redacted, result.unrecorded):
+    for line in (result.redacted, result.unrecorded, *result.pacing):
         if line:
             print(line)
     if result.stopped:

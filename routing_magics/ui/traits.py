@@ -43,7 +43,9 @@ class RouteTraits(AnswerTraits, MoneyTraits):
         "(env ROUTING_MAGICS_ANSWER_DEADLINE; default 1800)."
     ).tag(config=True)
     requests_per_minute = Int(
-        None, allow_none=True, help="Pace of --each batches; default: the plan's per-minute limit."
+        None,
+        allow_none=True,
+        help="Pace of --each batches; default and most: the plan's per-minute limit.",
     ).tag(config=True)
     display_mode = Enum(
         ["auto", "rich", "text"], "auto", help="rich: HTML live view; text: print as it arrives."

@@ -87,6 +87,9 @@ class InjectAt:
             self.fired = True
             self.action()  # type: ignore[operator]
 
+    def waiting(self, seconds: float, why: str) -> None:
+        pass
+
     def close(self) -> None:
         pass
 

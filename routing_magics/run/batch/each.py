@@ -58,7 +58,7 @@ def each(
     with script_session(session) as chosen:
         result = run_batch(chosen, "frame", frame, template, options, batch, names, bar)
     value, notes = answers(result, "answer", format)
-    for line in [result.redacted, result.unrecorded, *notes]:
+    for line in [result.redacted, result.unrecorded, *result.pacing, *notes]:
         if line:
             print(line, file=sys.stderr)
     return value

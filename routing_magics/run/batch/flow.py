@@ -37,8 +37,9 @@ from ..structured import StructuredUse, check
 from .columns import parse_json
 from .loop import BatchLoop
 from .outcomes import BatchOptions, BatchResult, RowOutcome
-from .pacing import Pacer, plan_limits, remaining_today
+from .pacing import Pacer, override_note, plan_limits, remaining_today
 from .senders import RowJob
+from .windows import LocalWindow, window_for
 
 if TYPE_CHECKING:
     from ...session import Session
@@ -97,11 +98,15 @@ def _send(
     per_minute, used = plan_limits(account, batch.requests_per_minute)
     done = result.count("cached") + result.count("failed")
     progress.start(done + len(jobs), done)
+    window = window_for(session, used, time.time()) if jobs else LocalWindow()
     try:
-        pacer = Pacer(per_minute, used_this_minute=used)
+        pacer = Pacer(per_minute, window=window)
         BatchLoop(session, batch, pacer, result, recorder, progress).go(jobs, stop)
     finally:
+        window.close()
         progress.close()
+        notes = (override_note(account, batch.requests_per_minute), window.note)
+        result.pacing = [note for note in notes if note]
 
 
 def _jobs(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -74,6 +75,7 @@ class BatchLoop:
             try:
                 sent = senders.results.get(timeout=0.05)
             except queue.Empty:
+                self._progress.waiting(*self._pacer.waiting())
                 continue
             self._take(sent, senders)
             if senders.stop.is_set():
@@ -110,6 +112,8 @@ class BatchLoop:
         self._result.tokens += done.usage.total_tokens
         self._result.prompt_tokens += done.usage.prompt_tokens
         self._result.completion_tokens += done.usage.completion_tokens
+        if error is None:
+            self._pacer.succeeded(time.time() - sent.seconds)
         if error is None and self._batch.schema is not None:
             self._recorder.exchange(sent.exchange, done)
             return self._structured(sent, senders, self._batch.schema, retry)
@@ -118,9 +122,9 @@ class BatchLoop:
             keep = job.key if self._batch.cache and outcome.status == "ok" else None
             self._recorder.exchange(sent.exchange, done, cache_as=keep)
             return self._settle(job, outcome)
+        if retry and self._retry(sent, senders):  # one story: "retried" in summary and ledger
+            return self._recorder.exchange(sent.exchange, done, outcome="retried")
         self._recorder.exchange(sent.exchange, done)
-        if retry and self._retry(sent, senders):
-            return None
         if isinstance(error, _STOPS_BATCH) or error.status in (401, 403) or sent.exchange.unsent:
             self._result.stopped, self._result.stopped_by = f"{error}", error
             senders.stop.set()
@@ -167,9 +171,10 @@ class BatchLoop:
             return False
         if limited and job.attempts < RATE_LIMIT_RETRIES:
             self._result.rate_limited += 1
-            self._pacer.slow_down(getattr(error, "retry_after", None))
+            self._pacer.slow_down(getattr(error, "retry_after", None), time.time() - sent.seconds)
         elif not (transient and job.attempts < TRANSIENT_RETRIES):
             return False
+        self._result.retried += 1
         job.attempts += 1
         senders.put(job)
         return True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from ...api.errors import ConfigurationError, RoutingError
@@ -63,11 +63,13 @@ class BatchResult:
     seconds: float = 0.0
     stopped: str | None = None
     requests: int = 0
-    rate_limited: int = 0
+    rate_limited: int = 0  # requests refused by a per-minute 429, then sent again
+    retried: int = 0  # requests sent again (after a 429, a provider error, a timeout)
     unrecorded: str | None = None  # the line that says the ledger or cache failed, if it did
     redacted: str | None = None  # the line that says credentials were taken out of prompts
     stopped_by: RoutingError | None = None  # the error that stopped it (a shell words its advice)
     schema: Schema | None = None  # --schema: the answers are validated objects
+    pacing: list[str] = field(default_factory=list)  # lines about the pace (a capped override)
 
     def count(self, status: RowStatus) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -82,4 +84,5 @@ class BatchResult:
             total=len(self.outcomes), answered=self.count("ok"), cached=self.count("cached"),
             failed=len(failures), not_sent=self.count("not sent") + self.count("stopped"),
             tokens=self.tokens, seconds=self.seconds, stopped=self.stopped, failures=failures,
+            retried=self.retried, rate_limited=self.rate_limited,
         )  # fmt: skip

@@ -1,0 +1,41 @@
+"""The machine's rate budget (ledger/budget.py) as a session sees it: whose bucket, and a
+cell's sends noted in it.
+
+A cell is never held back by the budget: it is typed by a person, and a 429 it meets is retried
+after Retry-After like any. But its send is noted, so a batch starting or running in any kernel
+knows when it was made instead of guessing from the service's count.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from ..config import EMULATOR_KEY, public_url
+from ..ledger.budget import BudgetUnavailable, RateBudget, bucket_of, budget_path
+
+if TYPE_CHECKING:
+    from ..session import Session
+
+
+def session_bucket(session: Session) -> str:
+    """The bucket of the key the requests carry and where they go (each emulator is a service
+    of its own: two kernels offline do not share a limit)."""
+    if session.offline:
+        return bucket_of(EMULATOR_KEY, session.start_emulator())
+    return bucket_of(session.settings.api_key or "", public_url(session.settings.base_url))
+
+
+def note_send(session: Session) -> None:
+    """Note a cell's request in the budget; a budget that cannot be used is a batch's to say."""
+    session.note_request()
+    try:
+        budget = RateBudget(budget_path(session.ledger_path))
+    except BudgetUnavailable:
+        return
+    try:
+        budget.note(session_bucket(session), time.time())
+    except BudgetUnavailable:
+        pass
+    finally:
+        budget.close()
