@@ -36,7 +36,10 @@ def test_a_notebook_runs_with_a_key_against_another_server(
     client.execute(env=dict(os.environ))  # raises on any failing cell not tagged to fail
     sent = [r for r in emu.requests if r.path.endswith("/chat/completions")]
     assert sent, "the notebook's cells reached the server"
-    last = notebook.cells[-1].outputs
-    shown = "".join(o.get("text", "") + o.get("data", {}).get("text/plain", "") for o in last)
+    shown = "".join(
+        o.get("text", "") + o.get("data", {}).get("text/plain", "")
+        for cell in notebook.cells
+        for o in cell.get("outputs", [])
+    )
     assert printed in shown
     assert "rk_notebook_test_key" not in nbformat.writes(notebook)
