@@ -1,6 +1,6 @@
 """A minute's send window: when one more request may go, given the sends already in it.
 
-Pure arithmetic, shared by the rate budget file (ledger/budget.py, every kernel's batches) and a
+Pure arithmetic, shared by the rate budget file (ledger/rates.py, every kernel's batches) and a
 batch's in-process fallback (run/batch/windows.py). Two kinds of sends fill a window: those whose
 times are known (reserved here, by any batch on the machine) and those the service counted that
 nobody here made (single cells, another machine). routing.run does not say when those were made

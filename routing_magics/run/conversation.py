@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any
 from ..api import errors
 from ..api.models import ChatRequest, Completion, FrameSent, ToolCall, Usage
 from ..display.outcome import footer_info, notice_for, provenance
-from .budget import note_send
 from .exchange import Exchange, OnStream
 from .options import DEFAULT_MAX_TOOL_CALLS
+from .rates import note_send
 from .record import Recorder
 from .secrets import Redactor, redaction_notice
 from .spend import footer_extras, start_lookups

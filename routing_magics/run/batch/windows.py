@@ -1,7 +1,7 @@
-"""Where a batch's send slots come from: the machine's shared rate budget (ledger/budget.py), or,
+"""Where a batch's send slots come from: the machine's shared rate budget (ledger/rates.py), or,
 when its file cannot be used, a window of this batch's own (today's pacing), said in one line.
 
-Only batches reserve slots; a cell's sends are noted in the budget (run/budget.py) but never
+Only batches reserve slots; a cell's sends are noted in the budget (run/rates.py) but never
 held back.
 """
 
@@ -10,9 +10,9 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Protocol
 
-from ...ledger.budget import BudgetUnavailable, RateBudget, budget_path
+from ...ledger.rates import RateBudget, RateBudgetUnavailable, rate_budget_path
 from ...ledger.window import WINDOW, SortedSends, Unknown, next_slot
-from ..budget import session_bucket
+from ..rates import session_bucket
 
 if TYPE_CHECKING:
     from ...session import Session
@@ -69,14 +69,14 @@ class SharedWindow:
         self._closed = False
         try:
             budget.seed(bucket, used, now)
-        except BudgetUnavailable as exc:
+        except RateBudgetUnavailable as exc:
             self._fall_back(exc, used, now)
 
     def reserve(self, limit: int, interval: float, now: float) -> float:
         if self._fallback is None:
             try:
                 return self._budget.reserve(self._bucket, limit, interval, now)
-            except BudgetUnavailable as exc:
+            except RateBudgetUnavailable as exc:
                 self._fall_back(exc, 0, now)
         assert self._fallback is not None
         return self._fallback.reserve(limit, interval, now)
@@ -85,7 +85,7 @@ class SharedWindow:
         if self._fallback is None:
             try:
                 return self._budget.hold(self._bucket, until)
-            except BudgetUnavailable as exc:
+            except RateBudgetUnavailable as exc:
                 self._fall_back(exc, 0, until)
         assert self._fallback is not None
         self._fallback.hold(until)
@@ -95,7 +95,7 @@ class SharedWindow:
             self._closed = True
         self._budget.close()
 
-    def _fall_back(self, exc: BudgetUnavailable, used: int, now: float) -> None:
+    def _fall_back(self, exc: RateBudgetUnavailable, used: int, now: float) -> None:
         with self._lock:
             if self._fallback is None:
                 self._fallback = LocalWindow(used, now)
@@ -106,10 +106,10 @@ class SharedWindow:
 def window_for(session: Session, used: int, now: float) -> SendWindow:
     """The shared budget's window for this session's key and service; a LocalWindow, with its
     one line, when the budget file cannot be used."""
-    path = budget_path(session.ledger_path)
+    path = rate_budget_path(session.ledger_path)
     try:
         budget = RateBudget(path)
-    except BudgetUnavailable as exc:
+    except RateBudgetUnavailable as exc:
         window = LocalWindow(used, now)
         window.note = _once(str(exc))
         return window

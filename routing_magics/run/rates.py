@@ -1,4 +1,4 @@
-"""The machine's rate budget (ledger/budget.py) as a session sees it: whose bucket, and a
+"""The machine's rate budget (ledger/rates.py) as a session sees it: whose bucket, and a
 cell's sends noted in it.
 
 A cell is never held back by the budget: it is typed by a person, and a 429 it meets is retried
@@ -12,7 +12,7 @@ import time
 from typing import TYPE_CHECKING
 
 from ..config import EMULATOR_KEY, public_url
-from ..ledger.budget import BudgetUnavailable, RateBudget, bucket_of, budget_path
+from ..ledger.rates import RateBudget, RateBudgetUnavailable, bucket_of, rate_budget_path
 
 if TYPE_CHECKING:
     from ..session import Session
@@ -30,12 +30,12 @@ def note_send(session: Session) -> None:
     """Note a cell's request in the budget; a budget that cannot be used is a batch's to say."""
     session.note_request()
     try:
-        budget = RateBudget(budget_path(session.ledger_path))
-    except BudgetUnavailable:
+        budget = RateBudget(rate_budget_path(session.ledger_path))
+    except RateBudgetUnavailable:
         return
     try:
         budget.note(session_bucket(session), time.time())
-    except BudgetUnavailable:
+    except RateBudgetUnavailable:
         pass
     finally:
         budget.close()

@@ -33,7 +33,7 @@ _SCHEMA = (
 )
 
 
-class BudgetUnavailable(Exception):
+class RateBudgetUnavailable(Exception):
     """The budget file cannot be used; str() is the one line to show."""
 
     def __init__(self, path: Path, exc: BaseException) -> None:
@@ -44,7 +44,7 @@ class BudgetUnavailable(Exception):
         )
 
 
-def budget_path(ledger_path: str | os.PathLike[str]) -> Path:
+def rate_budget_path(ledger_path: str | os.PathLike[str]) -> Path:
     """The budget file: beside the usage ledger, so every kernel that shares one shares it."""
     return Path(ledger_path).expanduser().with_name(FILE_NAME)
 
@@ -55,7 +55,7 @@ def bucket_of(key: str, service: str) -> str:
 
 
 class RateBudget:
-    """The budget file; thread-safe. Every method raises BudgetUnavailable on failure."""
+    """The budget file; thread-safe. Every method raises RateBudgetUnavailable on failure."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
@@ -65,7 +65,7 @@ class RateBudget:
             self._conn = sqlite3.connect(self.path, timeout=LOCK_WAIT, isolation_level=None,
                                          check_same_thread=False)  # fmt: skip
         except (sqlite3.Error, OSError) as exc:
-            raise BudgetUnavailable(self.path, exc) from exc
+            raise RateBudgetUnavailable(self.path, exc) from exc
         try:
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = NORMAL")  # a lost slot costs nothing
@@ -143,7 +143,7 @@ class RateBudget:
                 conn.execute("BEGIN IMMEDIATE")
                 action(conn)
         except (sqlite3.Error, OSError) as exc:
-            raise BudgetUnavailable(self.path, exc) from exc
+            raise RateBudgetUnavailable(self.path, exc) from exc
 
 
 class _StoredSends:

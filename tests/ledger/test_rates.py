@@ -1,4 +1,4 @@
-"""The rate budget file (ledger/budget.py): one send window per key and service, shared by
+"""The rate budget file (ledger/rates.py): one send window per key and service, shared by
 every connection and process on the machine; private, keyless, and said in one line when it
 cannot be used (the batch then paces on its own and still answers)."""
 
@@ -14,11 +14,11 @@ import pandas as pd
 import pytest
 
 from routing_magics.display.progress import NoProgress
-from routing_magics.ledger.budget import (
-    BudgetUnavailable,
+from routing_magics.ledger.rates import (
     RateBudget,
+    RateBudgetUnavailable,
     bucket_of,
-    budget_path,
+    rate_budget_path,
 )
 from routing_magics.ledger.window import WINDOW
 from routing_magics.run.batch import BatchOptions, run_batch
@@ -116,7 +116,7 @@ def test_a_hold_is_kept_by_every_connection(tmp_path: Path) -> None:
 def test_the_file_is_private_and_never_holds_the_key(tmp_path: Path) -> None:
     old = os.umask(0o022)
     try:
-        path = budget_path(tmp_path / "new" / "usage.sqlite")
+        path = rate_budget_path(tmp_path / "new" / "usage.sqlite")
         budget = RateBudget(path)
         budget.reserve(bucket_of(KEY, "https://api.routing.run/v1"), 100, 0.6, NOW)
         budget.close()
@@ -132,7 +132,7 @@ def test_the_file_is_private_and_never_holds_the_key(tmp_path: Path) -> None:
 
 def test_an_unusable_file_is_one_line_and_the_batch_paces_on_its_own(tmp_path: Path) -> None:
     (tmp_path / "rate-budget.sqlite").mkdir()  # in the way: no SQLite file can be opened there
-    with pytest.raises(BudgetUnavailable) as raised:
+    with pytest.raises(RateBudgetUnavailable) as raised:
         RateBudget(tmp_path / "rate-budget.sqlite")
     line = str(raised.value)
     assert "\n" not in line and "rate-budget.sqlite cannot be used" in line
