@@ -140,3 +140,20 @@ def test_a_kernel_too_old_to_route_a_threads_output_is_refused(
     message = one_line(h.run("%%route --background\nhi").error)
     assert message.startswith("--background needs ipykernel 7 or newer")
     assert h.chat_requests() == [] and jobs_of(h.magics.session).jobs() == []
+
+
+def test_a_background_batch_above_the_threshold_is_refused_unsent_without_yes(
+    h: Harness,
+) -> None:
+    """A job has no input box: where a cell would ask, its batch is refused before any row is
+    sent, and says how to go on; with --yes it runs."""
+    h.shell.user_ns["frame"] = pd.DataFrame({"text": ["a", "b", "c"]})
+    h.ok("%config RouteMagics.confirm_above_usd = 0.0")
+    h.ok("%%route route/deepseek-v3.2 --background --each frame -o out\nlabel: {text}")
+    message = one_line(h.run("%route wait").error)
+    assert message.startswith("job 1 (cell --each frame) failed: the batch was not sent"), message
+    assert "a background job cannot ask" in message and "add --yes" in message
+    assert h.chat_requests() == [] and "out" not in h.shell.user_ns
+    h.ok("%%route route/deepseek-v3.2 --background --each frame -o out --yes\necho: {text}")
+    h.ok("%route wait")
+    assert list(h.shell.user_ns["out"]) == ["a", "b", "c"]
