@@ -156,6 +156,7 @@ def test_a_background_batch_binds_results_aligned_to_the_index(iopub: Iopub, emu
     assert "application/vnd.jupyter.widget-view+json" in shown  # the bar, in its own cell
     assert "40 rows: 40 answered, 0 from cache, 0 failed, 0 not sent" in shown
     assert " rows: " not in iopub.texts(meanwhile)
+    assert "Estimate: " in shown and "Estimate: " not in iopub.texts(meanwhile)  # printed too
 
 
 def test_stop_during_a_batch_stops_sending_at_once_and_keeps_the_finished_rows(
