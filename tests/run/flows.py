@@ -1,6 +1,8 @@
 """The flows a guarantee is checked over, as a notebook user runs them: one cell, the answers
 cache (twice, so the second is a hit), a batch over a frame, a tool loop, a structured
-answer (`--schema`, asked through the forced tool), and two models compared in one cell.
+answer (`--schema`, asked through the forced tool), two models compared in one cell, and a
+cell and a batch run as background jobs (each followed by `%route wait`, which shows what the
+job drew while it waited).
 
 `SETUP` is the notebook's own code (a frame, a tool); `run_flow` runs a flow's cells and
 `answers` reads what its `-o out` bound, as text.
@@ -17,7 +19,10 @@ from tests.helpers import Cell, Harness
 
 MODEL = "route/mistral-small-2503"
 OTHER = "route/glm-5"  # the second model of a comparison
-FLOWS = ("single", "cache", "each", "tools", "schema", "compare", "compare-each")
+FLOWS = (
+    "single", "cache", "each", "tools", "schema", "compare", "compare-each", "background",
+    "background-each",
+)  # fmt: skip
 
 SETUP = '''
 import pandas as pd
@@ -37,6 +42,14 @@ CELLS: dict[str, list[str]] = {
     "schema": [f'%%route {MODEL} --schema "answer str" -o out\necho: the structured answer'],
     "compare": [f"%%route {MODEL},{OTHER} -o out\necho: the compared answer"],
     "compare-each": [f"%%route {MODEL},{OTHER} --each frame -o out\necho: row {{text}}"],
+    "background": [
+        f"%%route {MODEL} --background -o out\necho: the background answer",
+        "%route wait",
+    ],  # fmt: skip
+    "background-each": [
+        f"%%route {MODEL} --background --each frame -o out\necho: row {{text}}",
+        "%route wait",
+    ],  # fmt: skip
 }
 #: A piece of each flow's answer, as `answers` reads it.
 EXPECTED = {
@@ -47,6 +60,8 @@ EXPECTED = {
     "schema": "the structured answer",
     "compare": "the compared answer\nthe compared answer",
     "compare-each": "row alpha\nrow beta\nrow gamma\nrow alpha\nrow beta\nrow gamma",
+    "background": "the background answer",
+    "background-each": "row alpha\nrow beta\nrow gamma",
 }
 #: Words the line about a ledger that cannot be written starts with (the single cell's wording).
 UNRECORDED = "usage could not be recorded"

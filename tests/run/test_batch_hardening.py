@@ -91,7 +91,7 @@ def service_for(flow: str, retry_after: str) -> EchoService:
 
 
 @pytest.mark.timeout(30)
-@pytest.mark.parametrize("flow", ["cache", "tools", "schema"])
+@pytest.mark.parametrize("flow", ["cache", "tools", "schema", "background"])
 @pytest.mark.usefixtures("short_cap")
 def test_every_other_flow_waits_no_longer_than_the_retry_after_cap(h: Harness, flow: str) -> None:
     with service_for(flow, RETRY_AFTERS["inf"]) as service:
@@ -148,7 +148,9 @@ def test_requests_fail_over_when_the_primary_is_down(h: Harness, flow: str) -> N
     assert answers(h) == EXPECTED[flow]  # a batch: every row answered
 
 
-@pytest.mark.parametrize("flow", ["cache", "tools", "schema"])
+@pytest.mark.parametrize(
+    "flow", ["cache", "tools", "schema", "compare", "compare-each", "background", "background-each"]
+)
 def test_every_other_flow_fails_over_too(h: Harness, flow: str) -> None:
     use_service(h, closed_port_url())
     h.ok(f"%config RouteMagics.fallback_base_url = {h.emu.base_url!r}")

@@ -47,10 +47,13 @@ def troubled_cells(h: Harness, flow: str) -> list[str]:
     a frame whose first rows are cached, then one that fails and one that is refused."""
     h.emu.inject("midstream_error", after=1)
     h.emu.inject("MODEL_NOT_ALLOWED")
-    if flow == "each":
+    wait = ["%route wait"] if flow.startswith("background") else []  # the job's end
+    if flow in ("each", "background-each"):
         h.ok("more = pd.concat([frame, pd.DataFrame({'text': ['delta', 'eps']}, index=[4, 5])])")
-        return [f"%%route {MODEL} --each more -o out2 --concurrency 1\necho: row {{text}}"]
-    return [CELLS[flow][0] + " (troubled)"] * 2
+        job = " --background" if wait else ""
+        return [f"%%route {MODEL} --each more -o out2 --concurrency 1{job}\necho: row {{text}}",
+                *wait]  # fmt: skip
+    return [CELLS[flow][0] + " (troubled)", *wait] * 2
 
 
 def assert_ledger_clean(h: Harness) -> None:
@@ -74,7 +77,7 @@ def test_credentials_in_the_base_url_never_reach_the_ledger(
         h.run(source)  # fails mid-answer, then is refused (a batch keeps its answered rows)
     outcomes = set(h.outcomes())
     assert {"ok", "STREAM_ERROR", "MODEL_NOT_ALLOWED"} <= outcomes, outcomes
-    if flow in ("cache", "each"):
+    if flow in ("cache", "each", "background-each"):
         assert "cached" in outcomes
     assert_ledger_clean(h)
 
@@ -95,8 +98,11 @@ def test_a_broken_ledger_never_costs_the_answer(
     assert_no_traceback(cells)
     assert EXPECTED[flow] in answers(h)  # -o is bound
     shown = {"each": "3 rows: 3 answered", "compare": "the compared answer",
-             "compare-each": "Every row to every model"}.get(flow, EXPECTED[flow])  # fmt: skip
-    assert shown in visible(cells[0])
+             "compare-each": "Every row to every model",
+             "background-each": "3 rows: 3 answered"}.get(flow, EXPECTED[flow])  # fmt: skip
+    # A job draws after its cell returned: here, while `%route wait` waits.
+    drawn = cells if flow.startswith("background") else cells[:1]
+    assert shown in "\n".join(visible(cell) for cell in drawn)
     said = lines_saying(cells, UNRECORDED)
     assert len(said) == 1, said  # one line, once, however many cells or rows
     assert str(path) in said[0]
