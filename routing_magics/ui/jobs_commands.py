@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import TYPE_CHECKING
 
 from IPython.core.error import UsageError
@@ -12,10 +14,14 @@ from ..run.jobs import Job, jobs_of
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
+    from IPython.display import DisplayHandle
 
+    from ..display.protocols import Bundle
     from ..session import Session
 
 HEADERS = ("job", "cell", "model", "progress", "elapsed", "state")
+#: Seconds between two redraws of a live `%route jobs` table.
+REDRAW = 1.0
 
 
 def job_row(job: Job) -> tuple[str, ...]:
@@ -31,9 +37,24 @@ def jobs(session: Session, shell: InteractiveShell, rest: str) -> None:
     if not listed:
         print("No background jobs; `%%route … --background` starts one.")
         return
+    live = getattr(shell, "kernel", None) is not None  # a terminal would print it again and again
+    handle = display(jobs_table(listed), raw=True, display_id=live)
+    if live and handle is not None and any(job.running for job in listed):
+        threading.Thread(target=_keep_live, args=(handle, listed), daemon=True,
+                         name="routing-magics-jobs-table").start()  # fmt: skip
+
+
+def jobs_table(listed: list[Job]) -> Bundle:
     running = sum(job.running for job in listed)
-    caption = f"Background jobs ({running} running)"
-    display(table(HEADERS, [job_row(job) for job in listed], caption), raw=True)
+    return table(HEADERS, [job_row(job) for job in listed], f"Background jobs ({running} running)")
+
+
+def _keep_live(handle: DisplayHandle, listed: list[Job]) -> None:
+    """Redraw the table in place (an update: nbval and the saved notebook keep the first one)
+    until its jobs have ended, then once more with how they ended."""
+    while any(job.running for job in listed):
+        time.sleep(REDRAW)
+        handle.update(jobs_table(listed), raw=True)
 
 
 def wait(session: Session, shell: InteractiveShell, rest: str) -> None:

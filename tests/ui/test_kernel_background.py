@@ -283,3 +283,27 @@ def test_credentials_in_the_base_url_never_reach_the_ledger_from_a_job(
     for path in ledger_files(iopub.kernel.db):
         for secret in SECRETS:
             assert secret not in path.read_bytes(), f"{secret.decode()} is in {path.name}"
+
+
+def test_the_jobs_table_stays_live_until_its_jobs_end(iopub: Iopub, emu: Emulator) -> None:
+    """`%route jobs` is drawn once in its cell, then updated in place (after that cell went idle)
+    until the job ends; the last update says how it ended."""
+    emu.token_rate = 60  # a few seconds of answer
+    try:
+        iopub.ok(f"%%route --background -o live_essay\n{WORDS}")
+        cell = iopub.ok("%route jobs")
+        [(_, first)] = iopub.of(cell, "display_data")
+        assert "(1 running)" in first["content"]["data"]["text/plain"]
+        display_id = first["content"]["transient"]["display_id"]
+
+        def updates() -> list[tuple[float, dict[str, Any]]]:
+            return [(t, m) for t, m in iopub.messages if m["msg_type"] == "update_display_data"
+                    and m["content"]["transient"]["display_id"] == display_id]  # fmt: skip
+
+        iopub.until(lambda: any("(0 running)" in m["content"]["data"]["text/plain"]
+                                for _, m in updates()), timeout=60)  # fmt: skip
+        assert all(t >= iopub.idle_at[cell] for t, _ in updates())
+        last = updates()[-1][1]["content"]["data"]["text/plain"]
+        assert "done" in last and "running" not in last.split(")", 1)[1]
+    finally:
+        emu.token_rate = None
