@@ -15,6 +15,7 @@ from .api.catalog import DEFAULT_MODEL, Catalog
 from .api.refresh import Refresher
 from .budget import Budget
 from .config import EMULATOR_KEY, Settings
+from .prompt.memory import ChatMemory
 
 if TYPE_CHECKING:
     from .api.account import AccountInfo
@@ -22,30 +23,6 @@ if TYPE_CHECKING:
     from .api.pricing import PriceList
     from .emulator import Emulator
     from .ledger import AnswerCache, Ledger
-
-
-class ChatMemory:
-    """This notebook's `--chat` exchanges, oldest first."""
-
-    def __init__(self) -> None:
-        self._exchanges: list[tuple[str, str]] = []
-
-    def add(self, user: str, assistant: str) -> None:
-        self._exchanges.append((user, assistant))
-
-    def reset(self) -> None:
-        self._exchanges.clear()
-
-    def __len__(self) -> int:  # exchanges: user + assistant pairs
-        return len(self._exchanges)
-
-    def messages(self) -> list[dict[str, str]]:
-        """Fresh user/assistant message dicts, alternating, oldest first."""
-        return [
-            {"role": role, "content": content}
-            for user, assistant in self._exchanges
-            for role, content in (("user", user), ("assistant", assistant))
-        ]
 
 
 class Session:

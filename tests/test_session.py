@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 
 from routing_magics.config import Settings
-from routing_magics.session import ChatMemory, Session
+from routing_magics.prompt.memory import ChatMemory
+from routing_magics.session import Session
 
 
 def test_chat_memory_keeps_exchanges_in_order_and_hands_out_copies() -> None:

@@ -45,11 +45,11 @@ CELLS: dict[str, list[str]] = {
     "background": [
         f"%%route {MODEL} --background -o out\necho: the background answer",
         "%route wait",
-    ],  # fmt: skip
+    ],
     "background-each": [
         f"%%route {MODEL} --background --each frame -o out\necho: row {{text}}",
         "%route wait",
-    ],  # fmt: skip
+    ],
 }
 #: A piece of each flow's answer, as `answers` reads it.
 EXPECTED = {
