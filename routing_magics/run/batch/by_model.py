@@ -77,6 +77,9 @@ def run_by_model(
                 raise
             done.refused[model] = exc
             continue
+        except KeyboardInterrupt:  # between two models' batches: the earlier ones stay bound
+            done.stopped_by = errors.Stopped("stopped by the user")
+            break
         done.results[model] = result
         done.stopped_by = result.stopped_by
     return done
