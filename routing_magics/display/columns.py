@@ -25,6 +25,7 @@ from typing import Any
 
 from . import styles
 from .blocks import BlockSplitter
+from .live import PLACEHOLDER  # the same empty display a live view starts from
 from .protocols import Bundle, DisplayHandle, DisplaySink, Draft, FooterInfo, ToolCallInfo
 from .render import (
     escape,
@@ -35,7 +36,6 @@ from .render import (
     reasoning_html,
 )
 
-PLACEHOLDER: Bundle = {"text/plain": "", "text/html": ""}
 #: The narrowest a column gets before the columns stack.
 MIN_WIDTH = "17em"
 GRID = (
