@@ -59,12 +59,7 @@ def run_batch(
 ) -> BatchResult:
     """Answer `template` once per row of `frame`; configuration errors raise before any request.
     `preflight` sees the requests about to be sent (not the cached rows'): it may refuse them."""
-    batch.check()
-    check_rows(options.rows)
-    model = session.check_model(options.model)
-    options = for_route(session, replace(options, model=model))
-    rows = frame_rows(frame_name, frame)
-    check_row_template(template, rows, frame_name, namespace)
+    model, options, rows = _checked(session, frame_name, frame, template, options, batch, namespace)
     started = time.monotonic()
     result = BatchResult(rows, [RowOutcome() for _ in rows.labels], model)
     result.schema = options.schema.schema if options.schema is not None else None
@@ -87,6 +82,21 @@ def run_batch(
         result.unrecorded = recorder.trouble
         result.seconds = time.monotonic() - started
     return result
+
+
+def _checked(
+    session: Session, frame_name: str, frame: object, template: str, options: RunOptions,
+    batch: BatchOptions, namespace: Mapping[str, object],
+) -> tuple[str, RunOptions, FrameRows]:  # fmt: skip
+    """Every check before any request (options, model, frame, row template): the model, the
+    options for its route, the rows."""
+    batch.check()
+    check_rows(options.rows)
+    model = session.check_model(options.model)
+    options = for_route(session, replace(options, model=model))
+    rows = frame_rows(frame_name, frame)
+    check_row_template(template, rows, frame_name, namespace)
+    return model, options, rows
 
 
 def _send(
