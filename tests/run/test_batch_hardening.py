@@ -105,6 +105,26 @@ def test_every_other_flow_waits_no_longer_than_the_retry_after_cap(h: Harness, f
     assert took < 5, f"the flow waited {took:.1f} s for a Retry-After capped at 0.5 s"
 
 
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("flow", ["compare", "compare-each", "background-each"])
+@pytest.mark.usefixtures("short_cap")
+def test_flows_of_several_requests_wait_no_longer_than_the_retry_after_cap(
+    h: Harness, flow: str
+) -> None:
+    """The first request of the flow is refused with a Retry-After of forever: it is sent again
+    after the cap, and every answer arrives."""
+    with EchoService(first=rate_limited(RETRY_AFTERS["inf"])) as service:
+        use_service(h, service.base_url)
+        started = time.monotonic()
+        cells = run_flow(h, flow)
+        took = time.monotonic() - started
+        sent = len(service.chat_bodies())
+    assert_no_traceback(cells)
+    assert EXPECTED[flow] in answers(h)
+    assert sent == EXPECTED[flow].count("\n") + 2  # every answer, and the refused one again
+    assert took < 5, f"the flow waited {took:.1f} s for a Retry-After capped at 0.5 s"
+
+
 # --- 6. one answer nested 100,000 deep does not lose the batch -------------------------------
 
 DEEP = "[" * 100_000 + "]" * 100_000

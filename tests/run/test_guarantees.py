@@ -20,6 +20,7 @@ from tests.run.flows import (
     EXPECTED,
     FLOWS,
     MODEL,
+    OTHER,
     UNRECORDED,
     answers,
     assert_no_traceback,
@@ -119,11 +120,17 @@ def give_key(h: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def asked_then_cached(h: Harness, source: str, asked: Callable[[], int]) -> Cell:
     """Run `source` on a service the cache has no answer from: it is asked; run it again: it
-    is not (the same service twice answers from the cache). The first cell is returned."""
+    is not (the same service twice answers from the cache). The first cell is returned.
+    A background cell is followed by `%route wait`, so its job has sent before counting."""
+    wait = "--background" in source
     cell = h.ok(source)
+    if wait:
+        h.ok("%route wait")
     assert asked() > 0, "the service was never asked: another service's cached answer was reused"
     sent = asked()
     h.ok(source)
+    if wait:
+        h.ok("%route wait")
     assert asked() == sent
     return cell
 
@@ -143,9 +150,18 @@ def test_the_answers_cache_knows_the_offline_emulator_from_the_service(
     assert EXPECTED[flow] in answers(h)
 
 
-@pytest.mark.parametrize("flow", ["cache", "each"])
+#: The flows that take --cache beyond the cache flow and a batch (which always reads it).
+CACHED = {
+    "compare": f"%%route {MODEL},{OTHER} --cache -o out\necho: the compared answer",
+    "compare-each": CELLS["compare-each"][0],
+    "background": f"%%route {MODEL} --background --cache -o out\necho: the background answer",
+    "background-each": CELLS["background-each"][0],
+}
+
+
+@pytest.mark.parametrize("flow", ["cache", "each", *CACHED])
 def test_the_answers_cache_knows_one_service_from_another(h: Harness, flow: str) -> None:
-    source = CELLS[flow][0]
+    source = CACHED.get(flow, CELLS[flow][0])
     asked_then_cached(h, source, lambda: chat_count(h))
     with Emulator(token_rate=None) as other:
         other.per_minute_limit = 6000
