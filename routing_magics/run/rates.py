@@ -8,7 +8,10 @@ knows when it was made instead of guessing from the service's count.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
+import weakref
 from typing import TYPE_CHECKING
 
 from ..config import EMULATOR_KEY, public_url
@@ -26,16 +29,25 @@ def session_bucket(session: Session) -> str:
     return bucket_of(session.settings.api_key or "", public_url(session.settings.base_url))
 
 
+#: Each session's open budget file, kept across its cells (opening it costs more than a note).
+_OPEN: weakref.WeakKeyDictionary[Session, RateBudget] = weakref.WeakKeyDictionary()
+_OPENING = threading.Lock()
+
+
 def note_send(session: Session) -> None:
     """Note a cell's request in the budget; a budget that cannot be used is a batch's to say."""
     session.note_request()
-    try:
-        budget = RateBudget(rate_budget_path(session.ledger_path))
-    except RateBudgetUnavailable:
-        return
-    try:
-        budget.note(session_bucket(session), time.time())
-    except RateBudgetUnavailable:
-        pass
-    finally:
-        budget.close()
+    with contextlib.suppress(RateBudgetUnavailable):
+        _budget_of(session).note(session_bucket(session), time.time())
+
+
+def _budget_of(session: Session) -> RateBudget:
+    """The session's budget file, opened once (again if the ledger moved)."""
+    path = rate_budget_path(session.ledger_path)
+    with _OPENING:
+        budget = _OPEN.get(session)
+        if budget is None or budget.path != path:
+            if budget is not None:
+                budget.close()
+            budget = _OPEN[session] = RateBudget(path)
+        return budget
