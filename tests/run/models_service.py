@@ -10,8 +10,6 @@ GET /v1/pricing gives `prices`; a model may fail (status and X-Error-Code) or br
 
 from __future__ import annotations
 
-import contextlib
-import json
 import socket
 import threading
 import time
@@ -19,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tests.hostile import _read_request, head, reply, sse
-from tests.run.scripted import ACCOUNT, EchoService, _is_chat, _parts
+from tests.hostile import head, reply, sse
+from tests.run.scripted import ACCOUNT, EchoService
 
 #: USD per million tokens, as GET /v1/pricing lists them.
 PRICES = {
@@ -50,20 +48,6 @@ class ModelsService(EchoService):
                                    for m, (i, o) in prices.items()]}  # fmt: skip
         self.spans: list[tuple[str, float, float]] = []
         self._lock = threading.Lock()
-
-    def _serve(self, conn: socket.socket) -> None:
-        with conn, contextlib.suppress(OSError):
-            request = _read_request(conn)
-            self.requests.append(request)
-            line, body = _parts(request)
-            if _is_chat(line):
-                self._chat(conn, json.loads(body))
-            elif b"/pricing" in line:
-                reply(200, json.dumps(self.pricing).encode())(conn, self)
-            elif b"/user/requests" in line:
-                reply(200, json.dumps(ACCOUNT).encode())(conn, self)
-            else:
-                reply(404, b"Not found", "text/plain")(conn, self)
 
     def _chat(self, conn: socket.socket, body: dict[str, Any]) -> None:
         arrived, model = time.monotonic(), body["model"]

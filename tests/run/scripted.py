@@ -55,10 +55,12 @@ def rate_limited(retry_after: str) -> Answer:
 
 class EchoService(HostileServer):
     """Chat requests echo (the first may be answered by `first`); GET /v1/user/requests gives
-    `account` (ACCOUNT unless said); any other request is a 404."""
+    `account` (ACCOUNT unless said), GET /v1/pricing `pricing` if set; any other request is a
+    404."""
 
     def __init__(self, first: Answer | None = None, account: dict[str, Any] = ACCOUNT) -> None:
         super().__init__(lambda conn, server: None)
+        self.pricing: dict[str, Any] | None = None
         self._first = first
         self._account = json.dumps(account).encode()
         self._chats = itertools.count()
@@ -73,6 +75,8 @@ class EchoService(HostileServer):
                 (self._first if first else self._chat)(conn, json.loads(body))  # type: ignore[misc]
             elif b"/user/requests" in line:
                 reply(200, self._account)(conn, self)
+            elif b"/pricing" in line and self.pricing is not None:
+                reply(200, json.dumps(self.pricing).encode())(conn, self)
             else:
                 reply(404, b"Not found", "text/plain")(conn, self)
 
